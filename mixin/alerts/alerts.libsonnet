@@ -1,0 +1,4 @@
+(import 'quorum.libsonnet') +
+(import 'members.libsonnet') +
+(import 'config.libsonnet') +
+(import 'exporter.libsonnet')

@@ -1,0 +1,100 @@
+local util = import 'util.libsonnet';
+
+{
+  prometheusAlerts+:: {
+    groups+: [
+      {
+        local c = $._config,
+        name: 'zookeeper-members',
+        rules: [
+          util.alert(
+            c,
+            'ZooKeeperVoterDown',
+            'warning',
+            'zookeeper_up{%(zookeeperSelector)s, role="voter"} == 0' % c,
+            c.voterDownFor,
+            'A ZooKeeper voter does not answer.',
+            'Voter {{ $labels.member }} (server {{ $labels.server_id }}) of ZooKeeper ensemble {{ $labels.ensemble }} does not answer the exporter. Check that the process runs and that its client port is reachable, and restart it unless it is down for planned maintenance. Watch the quorum margin before touching any other voter.',
+          ),
+          util.alert(
+            c,
+            'ZooKeeperObserverDown',
+            'warning',
+            'zookeeper_up{%(zookeeperSelector)s, role="observer"} == 0' % c,
+            c.observerDownFor,
+            'A ZooKeeper observer does not answer.',
+            'Observer {{ $labels.member }} of ZooKeeper ensemble {{ $labels.ensemble }} does not answer the exporter. Observers do not vote, so quorum is untouched, but read capacity is reduced and its clients reconnect elsewhere. Restart it when convenient.',
+          ),
+          util.alert(
+            c,
+            'ZooKeeperMemberNotServing',
+            'warning',
+            'zookeeper_server_mode{%(zookeeperSelector)s, mode=~"%(notServingModes)s"} == 1' % c,
+            c.memberNotServingFor,
+            'A ZooKeeper member answers but does not serve clients.',
+            'Member {{ $labels.member }} ({{ $labels.role }}) of ZooKeeper ensemble {{ $labels.ensemble }} answers but is in mode {{ $labels.mode }}: it cannot reach a leader, so it serves no requests (or only stale reads). Check its network path to the other members (quorum and election ports) and its log for election errors.',
+          ),
+          util.alert(
+            c,
+            'ZooKeeperFollowerBehind',
+            'warning',
+            'ensemble_member:zookeeper_zxid_behind_leader:value > %(followerBehindThreshold)s' % c,
+            c.followerBehindFor,
+            'A ZooKeeper learner is behind its leader.',
+            '{{ $labels.role | title }} {{ $labels.member }} of ZooKeeper ensemble {{ $labels.ensemble }} has applied {{ $value | humanize }} fewer transactions than the leader. Its clients read stale data and it may be stuck syncing. Check its disk latency, GC pauses and network to the leader; restart it if it does not catch up.',
+          ),
+          util.alert(
+            c,
+            'ZooKeeperHighLatency',
+            'warning',
+            'zookeeper_latency_avg_seconds{%(zookeeperSelector)s} > %(highLatencyThresholdSeconds)s' % c,
+            c.highLatencyFor,
+            'ZooKeeper request latency is high.',
+            'Member {{ $labels.member }} of ZooKeeper ensemble {{ $labels.ensemble }} answers requests in {{ $value | humanizeDuration }} on average. Check transaction log disk latency (fsync), GC pauses and the request rate; a dedicated log disk usually fixes this.',
+          ),
+          util.alert(
+            c,
+            'ZooKeeperOutstandingRequests',
+            'warning',
+            'zookeeper_outstanding_requests{%(zookeeperSelector)s} > %(outstandingRequestsThreshold)s' % c,
+            c.outstandingRequestsFor,
+            'ZooKeeper requests are queueing up.',
+            'Member {{ $labels.member }} of ZooKeeper ensemble {{ $labels.ensemble }} has {{ $value }} requests queued. It cannot keep up: look for a client flooding it, slow transaction log disks or GC pauses.',
+          ),
+          util.alert(
+            c,
+            'ZooKeeperFrequentLeaderElections',
+            'warning',
+            'max by (ensemble) (changes(zookeeper_zxid_epoch{%(zookeeperSelector)s}[%(frequentElectionsWindow)s])) >= %(frequentElectionsThreshold)s' % c,
+            '0m',
+            'ZooKeeper elects leaders too often.',
+            'ZooKeeper ensemble {{ $labels.ensemble }} elected a new leader {{ $value }} times in the last ' + c.frequentElectionsWindow + '. Every election blocks writes for a moment. Look for a flapping member, network drops between members, long GC pauses or initLimit/syncLimit set too low.',
+          ),
+          util.alert(
+            c,
+            'ZooKeeperZxidCounterNearRollover',
+            'warning',
+            'max by (ensemble) (zookeeper_zxid_counter{%(zookeeperSelector)s}) / 2^32 > %(zxidCounterRolloverRatio)s' % c,
+            c.zxidCounterRolloverFor,
+            'The ZooKeeper zxid counter is close to rolling over.',
+            'ZooKeeper ensemble {{ $labels.ensemble }} has used {{ $value | humanizePercentage }} of the 32-bit zxid counter of its current epoch. When it runs out the leader forces an election and writes stop for a moment. Plan a leader restart in a quiet period to start a new epoch on your terms.',
+          ),
+          util.alert(
+            c,
+            'ZooKeeperFileDescriptorsNearLimit',
+            'warning',
+            |||
+              zookeeper_open_file_descriptors{%(zookeeperSelector)s}
+              /
+              (zookeeper_max_file_descriptors{%(zookeeperSelector)s} > 0)
+              > %(fileDescriptorsRatio)s
+            ||| % c,
+            c.fileDescriptorsFor,
+            'A ZooKeeper member is running out of file descriptors.',
+            'Member {{ $labels.member }} of ZooKeeper ensemble {{ $labels.ensemble }} uses {{ $value | humanizePercentage }} of its file descriptors. When it runs out it refuses client connections. Find clients leaking connections (see the connections panel) or raise the limit (LimitNOFILE / ulimit -n) and restart it during maintenance.',
+          ),
+        ],
+      },
+    ],
+  },
+}

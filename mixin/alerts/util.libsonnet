@@ -1,0 +1,15 @@
+{
+  // alert builds one alerting rule; every alert gets its runbook_url from the
+  // one pattern so that moving the runbook is a one-line config change.
+  alert(c, name, severity, expr, forDuration, summary, description):: {
+    alert: name,
+    expr: expr,
+    'for': forDuration,
+    labels: { severity: severity },
+    annotations: {
+      summary: summary,
+      description: description,
+      runbook_url: c.runbookURLPattern % std.asciiLower(name),
+    },
+  },
+}

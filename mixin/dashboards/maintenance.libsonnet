@@ -1,0 +1,77 @@
+local lib = import 'lib.libsonnet';
+local modes = import 'modes.libsonnet';
+
+{
+  grafanaDashboards+:: {
+    local c = $._config,
+    local s = c.zookeeperSelector + ', ensemble=~"$ensemble"',
+    local t = lib.target,
+    local hidden = { Time: true, __name__: true, job: true, instance: true },
+
+    'zookeeper-maintenance.json': lib.dashboard(
+      c,
+      'maintenance',
+      'Rolling maintenance',
+      'Stop one voter at a time, and only when it is marked safe to stop and the quorum margin is back at the designed fault tolerance.',
+      [
+        lib.stat(
+          'Quorum margin',
+          [t('min by (ensemble) (zookeeper_ensemble_quorum_margin{%s})' % s, '{{ensemble}}')],
+          steps=[[null, 'red'], [0, 'orange'], [1, 'green']],
+          description='Voters that can still be lost. At 0 do not stop anything.',
+        ),
+        lib.stat(
+          'Voters down',
+          [t('max by (ensemble) (zookeeper_ensemble_voters{%s} - zookeeper_ensemble_voters_up{%s})' % [s, s], '{{ensemble}}')],
+          steps=[[null, 'green'], [1, 'orange']],
+        ),
+        lib.stat(
+          'Observers down',
+          [t('sum by (ensemble) (1 - zookeeper_up{%s, role="observer"})' % s, '{{ensemble}}')],
+          steps=[[null, 'green'], [1, 'orange']],
+        ),
+        lib.stat(
+          'Members not serving',
+          [t('sum by (ensemble) (zookeeper_server_mode{%s, mode=~"not_serving|read_only|unknown"})' % s, '{{ensemble}}')],
+          steps=[[null, 'green'], [1, 'orange']],
+          description='Members that are down or answer without serving clients.',
+        ),
+        lib.table(
+          'Who may go next',
+          [t('max by (ensemble, member, role, server_id) (zookeeper_member_safe_to_stop{%s})' % s, instant=true, format='table')],
+          h=10,
+          description='Members that can be stopped now without putting quorum at risk. Stop one, wait until it is back and the margin has recovered, then check again.',
+          mappings=[{
+            type: 'value',
+            options: {
+              '1': { text: 'safe to stop', color: 'green', index: 0 },
+              '0': { text: 'do not stop', color: 'red', index: 1 },
+            },
+          }],
+          organize={ excludeByName: hidden, renameByName: { Value: 'verdict' } },
+        ),
+        lib.table(
+          'Member states',
+          [t('max by (ensemble, member, role, server_id, mode) (zookeeper_server_mode{%s} == 1)' % s, instant=true, format='table')],
+          h=10,
+          organize={ excludeByName: hidden { Value: true } },
+        ),
+        lib.timeseries(
+          'Quorum margin and designed fault tolerance',
+          [
+            t('min by (ensemble) (zookeeper_ensemble_quorum_margin{%s})' % s, '{{ensemble}} margin'),
+            t('max by (ensemble) (zookeeper_ensemble_fault_tolerance{%s})' % s, '{{ensemble}} designed'),
+          ],
+          description='Wait for the margin to return to the designed value before stopping the next voter.',
+        ),
+        lib.timeseries(
+          'Datacenter loss margin',
+          [t('min by (ensemble, datacenter) (zookeeper_ensemble_datacenter_loss_margin{%s})' % s, '{{ensemble}} without {{datacenter}}')],
+          description='Quorum margin left if the whole datacenter were lost now. Negative: losing it loses quorum.',
+        ),
+        lib.stateTimeline('Member modes', [t(modes.expr(s), '{{ensemble}} {{member}}')], modes.states),
+      ],
+      [lib.queryVariable('ensemble', 'Ensemble', 'label_values(zookeeper_ensemble_voters{%s}, ensemble)' % c.zookeeperSelector)],
+    ),
+  },
+}
