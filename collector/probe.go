@@ -1,0 +1,138 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/quorumwatch/zookeeper_exporter/config"
+	"github.com/quorumwatch/zookeeper_exporter/zk"
+)
+
+// Four-letter words the probe may send.
+const (
+	wordSrvr = "srvr"
+	wordMntr = "mntr"
+	wordConf = "conf"
+	wordRuok = "ruok"
+	wordIsro = "isro"
+)
+
+// MemberResult is what one probe learned about one member.
+type MemberResult struct {
+	Member *config.Member
+	// Up: the process answered at all, "not serving" included.
+	Up   bool
+	Mode zk.Mode
+	Srvr *zk.Srvr // nil unless srvr answered with data
+	Mntr *zk.Mntr // nil unless mntr answered with data
+	Conf *zk.Conf // nil unless conf answered with data
+	// Allowed records, for each word tried, whether the member executes it.
+	Allowed map[string]bool
+	// Err is the first failure that left the member down or a word unused.
+	Err      error
+	Duration time.Duration
+}
+
+// Zxid returns the member's zxid and whether it is known (only srvr says).
+func (r *MemberResult) Zxid() (zk.Zxid, bool) {
+	if r.Srvr == nil {
+		return 0, false
+	}
+	return r.Srvr.Zxid, true
+}
+
+// wordClient sends one word to one member; zk.Client satisfies it, and the
+// tests count calls through it.
+type wordClient interface {
+	Command(ctx context.Context, address, word string) ([]byte, error)
+}
+
+// probeMember asks one member srvr, then mntr and conf, within ctx.
+//
+// srvr comes first because it is whitelisted by default and alone carries
+// the zxid. A member that does not answer srvr at all (refused, timeout) is
+// down: the other words would only spend the deadline on a dead member.
+// ruok and isro are asked only when srvr is not whitelisted, to learn
+// whether the process answers and whether it is read-only.
+func probeMember(ctx context.Context, client wordClient, member *config.Member, onError func(word string, err error)) *MemberResult {
+	start := time.Now()
+	result := &MemberResult{Member: member, Mode: zk.ModeUnknown, Allowed: map[string]bool{}}
+	defer func() { result.Duration = time.Since(start) }()
+
+	fail := func(word string, err error) {
+		if result.Err == nil {
+			result.Err = err
+		}
+		onError(word, err)
+	}
+	ask := func(word string) ([]byte, bool) {
+		answer, err := client.Command(ctx, member.Address, word)
+		switch {
+		case err == nil:
+			result.Up = true
+			result.Allowed[word] = true
+			return answer, true
+		case errors.Is(err, zk.ErrNotServing):
+			result.Up = true
+			result.Allowed[word] = true
+			if result.Mode == zk.ModeUnknown {
+				result.Mode = zk.ModeNotServing
+			}
+		case zk.IsNotWhitelisted(err):
+			result.Up = true
+			result.Allowed[word] = false
+		default:
+			fail(word, err)
+		}
+		return nil, false
+	}
+
+	if answer, ok := ask(wordSrvr); ok {
+		srvr, err := zk.ParseSrvr(answer)
+		if err != nil {
+			fail(wordSrvr, err)
+			return result
+		}
+		result.Srvr, result.Mode = srvr, srvr.Mode
+	}
+	if !result.Up {
+		return result
+	}
+	if answer, ok := ask(wordMntr); ok {
+		if mntr, err := zk.ParseMntr(answer); err != nil {
+			fail(wordMntr, err)
+		} else {
+			result.Mntr = mntr
+			if result.Srvr == nil && result.Mode == zk.ModeUnknown {
+				result.Mode = mntr.ServerState
+			}
+		}
+	}
+	if result.Mode.Serving() {
+		if answer, ok := ask(wordConf); ok {
+			if conf, err := zk.ParseConf(answer); err != nil {
+				fail(wordConf, err)
+			} else {
+				result.Conf = conf
+			}
+		}
+	}
+	if result.Allowed[wordSrvr] {
+		return result
+	}
+	// srvr is refused: ruok proves the process answers, isro says read-only.
+	if answer, ok := ask(wordRuok); ok {
+		if imok, _ := zk.ParseRuok(answer); !imok {
+			fail(wordRuok, &zk.ParseError{Word: wordRuok, Msg: "not imok"})
+		}
+	}
+	if result.Mode == zk.ModeUnknown {
+		if answer, ok := ask(wordIsro); ok {
+			if readOnly, err := zk.ParseIsro(answer); err == nil && readOnly {
+				result.Mode = zk.ModeReadOnly
+			}
+		}
+	}
+	return result
+}

@@ -1,0 +1,223 @@
+package collector
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/quorumwatch/zookeeper_exporter/config"
+	"github.com/quorumwatch/zookeeper_exporter/quorum"
+	"github.com/quorumwatch/zookeeper_exporter/zk"
+)
+
+// EnsembleResult is one probe round of one ensemble: every member's answer
+// and the quorum state derived from them.
+type EnsembleResult struct {
+	Ensemble *config.Ensemble
+	Members  []*MemberResult // in configuration order
+	Quorum   quorum.Ensemble
+	// VoterSetMatches compares the ensemble's own voter set (conf) with the
+	// configured one; nil when no serving member answered conf.
+	VoterSetMatches *bool
+	// ServerIDs maps member address to server id, configured or learned.
+	ServerIDs map[string]int
+	Time      time.Time
+}
+
+// ServerID returns the member's server id label value, "" when unknown.
+func (r *EnsembleResult) ServerID(member *config.Member) string {
+	if id := r.ServerIDs[member.Address]; id > 0 {
+		return strconv.Itoa(id)
+	}
+	return ""
+}
+
+// round is one probe round in flight; scrapes that arrive meanwhile wait for
+// it instead of probing again.
+type round struct {
+	done   chan struct{}
+	result *EnsembleResult
+}
+
+// roundGroup runs at most one round per ensemble at a time.
+type roundGroup struct {
+	mu      sync.Mutex
+	current *round
+}
+
+// join returns the round in flight, or starts one with run. The round keeps
+// the first caller's deadline but not its cancellation: a scraper that hangs
+// up must not cut short the scrape of another that joined.
+func (g *roundGroup) join(ctx context.Context, run func(context.Context) *EnsembleResult) (r *round, shared bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.current != nil {
+		return g.current, true
+	}
+	r = &round{done: make(chan struct{})}
+	g.current = r
+	roundCtx := context.WithoutCancel(ctx)
+	cancel := context.CancelFunc(func() {})
+	if deadline, ok := ctx.Deadline(); ok {
+		roundCtx, cancel = context.WithDeadline(roundCtx, deadline)
+	}
+	go func() {
+		defer cancel()
+		r.result = run(roundCtx)
+		g.mu.Lock()
+		g.current = nil
+		g.mu.Unlock()
+		close(r.done)
+	}()
+	return r, false
+}
+
+// probeEnsemble probes every member concurrently, each within its own
+// timeout, and derives the quorum state once all have answered or timed out.
+// It returns only when every probe has ended, so a member never has more
+// than one probe in flight.
+func (e *Exporter) probeEnsemble(ctx context.Context, state *ensembleState) *EnsembleResult {
+	ensemble := state.ensemble
+	result := &EnsembleResult{
+		Ensemble:  ensemble,
+		Members:   make([]*MemberResult, len(ensemble.Members)),
+		ServerIDs: map[string]int{},
+		Time:      time.Now(),
+	}
+	var wg sync.WaitGroup
+	for i, member := range ensemble.Members {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case e.probeSlots <- struct{}{}:
+				defer func() { <-e.probeSlots }()
+			case <-ctx.Done():
+				result.Members[i] = &MemberResult{Member: member, Mode: zk.ModeUnknown, Allowed: map[string]bool{}, Err: ctx.Err()}
+				e.recordError(ensemble, member, "probe", ctx.Err())
+				return
+			}
+			memberCtx, cancel := context.WithTimeout(ctx, state.timeout)
+			defer cancel()
+			result.Members[i] = probeMember(memberCtx, state.client, member, func(word string, err error) {
+				e.recordError(ensemble, member, word, err)
+			})
+		}()
+	}
+	wg.Wait()
+	e.self.probeRounds.WithLabelValues(ensemble.Name).Inc()
+
+	members := make([]quorum.Member, len(result.Members))
+	for i, member := range result.Members {
+		members[i] = quorumMember(member)
+	}
+	result.Quorum = quorum.Evaluate(members)
+	e.learnServerIDs(state, result)
+	result.VoterSetMatches = voterSetMatches(result)
+	return result
+}
+
+// quorumMember is the part of a probe result the quorum arithmetic needs.
+func quorumMember(result *MemberResult) quorum.Member {
+	member := quorum.Member{Voter: result.Member.Voter(), Up: result.Up, Mode: result.Mode}
+	if zxid, ok := result.Zxid(); ok {
+		member.Epoch = zxid.Epoch()
+	}
+	if result.Mntr != nil {
+		if voters, ok := result.Mntr.LeaderVoters(); ok {
+			member.LeaderVoters = voters
+		}
+	}
+	return member
+}
+
+// learnServerIDs fills result.ServerIDs: configured ids first, then a
+// member's own serverId from conf, then the membership lines any serving
+// member listed. Learned ids are remembered so that the server_id label does
+// not come and go with a member's answers.
+func (e *Exporter) learnServerIDs(state *ensembleState, result *EnsembleResult) {
+	state.mu.Lock()
+	defer state.mu.Unlock()
+	for _, member := range result.Members {
+		if member.Conf != nil && member.Conf.ServerID > 0 {
+			state.serverIDs[member.Member.Address] = member.Conf.ServerID
+		}
+		if member.Conf == nil {
+			continue
+		}
+		for _, server := range member.Conf.Servers {
+			for _, configured := range result.Ensemble.Members {
+				if sameAddress(configured.Address, server.ClientAddress) {
+					if _, known := state.serverIDs[configured.Address]; !known {
+						state.serverIDs[configured.Address] = server.ID
+					}
+				}
+			}
+		}
+	}
+	for _, member := range result.Ensemble.Members {
+		if member.ServerID > 0 {
+			result.ServerIDs[member.Address] = member.ServerID
+		} else if id, ok := state.serverIDs[member.Address]; ok {
+			result.ServerIDs[member.Address] = id
+		}
+	}
+}
+
+// voterSetMatches compares the voters in a serving voter's conf (the
+// leader's when it answered) with the configured voters, by server id.
+func voterSetMatches(result *EnsembleResult) *bool {
+	var conf *zk.Conf
+	for _, member := range result.Members {
+		if member.Conf == nil || len(member.Conf.Servers) == 0 || !member.Member.Voter() {
+			continue
+		}
+		if conf == nil || member.Mode == zk.ModeLeader {
+			conf = member.Conf
+		}
+	}
+	if conf == nil {
+		return nil
+	}
+	want := map[int]bool{}
+	for _, member := range result.Ensemble.Voters() {
+		id := result.ServerIDs[member.Address]
+		if id == 0 {
+			return nil // a voter we have not heard from yet: cannot tell
+		}
+		want[id] = true
+	}
+	got := map[int]bool{}
+	for _, server := range conf.Voters() {
+		got[server.ID] = true
+	}
+	matches := len(got) == len(want)
+	for id := range want {
+		matches = matches && got[id]
+	}
+	return &matches
+}
+
+// sameAddress compares host:port pairs, treating names that are the same
+// literal IP, or both loopback, as the same host.
+func sameAddress(a, b string) bool {
+	if a == b {
+		return true
+	}
+	hostA, portA, errA := net.SplitHostPort(a)
+	hostB, portB, errB := net.SplitHostPort(b)
+	if errA != nil || errB != nil || portA != portB {
+		return false
+	}
+	ipA, ipB := hostIP(hostA), hostIP(hostB)
+	return ipA != nil && ipB != nil && (ipA.Equal(ipB) || ipA.IsLoopback() && ipB.IsLoopback())
+}
+
+func hostIP(host string) net.IP {
+	if host == "localhost" {
+		return net.IPv4(127, 0, 0, 1)
+	}
+	return net.ParseIP(host)
+}

@@ -1,0 +1,224 @@
+// Package config reads the exporter's ensembles: a strict YAML file, the
+// --zookeeper.servers shortcut, or the server.N lines of a zoo.cfg. Errors
+// name the file, the line and the member.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Roles a member can be configured with.
+const (
+	RoleVoter    = "voter"
+	RoleObserver = "observer"
+)
+
+// DefaultTimeout bounds one member's probe when nothing else does.
+const DefaultTimeout = 3 * time.Second
+
+// Config is the whole configuration.
+type Config struct {
+	// Timeout is the default per-member probe timeout.
+	Timeout   time.Duration `yaml:"timeout"`
+	Ensembles []*Ensemble   `yaml:"ensembles"`
+
+	// Warnings are things worth logging that do not stop the exporter
+	// (an even number of voters, say).
+	Warnings []string `yaml:"-"`
+	// Source names where the configuration came from, for messages.
+	Source string `yaml:"-"`
+}
+
+// Ensemble is one ZooKeeper ensemble.
+type Ensemble struct {
+	Name string `yaml:"name"`
+	// Timeout bounds each member's probe; 0 = the global default.
+	Timeout time.Duration `yaml:"timeout"`
+	// ZooCfg names a zoo.cfg whose server.N lines are the members, instead
+	// of listing them.
+	ZooCfg  string     `yaml:"zoo_cfg"`
+	Members []*Member  `yaml:"members"`
+	TLS     *TLSConfig `yaml:"tls"`
+
+	line int
+}
+
+// Member is one configured server.
+type Member struct {
+	Address    string            `yaml:"address"`
+	Role       string            `yaml:"role"`
+	Datacenter string            `yaml:"datacenter"`
+	ServerID   int               `yaml:"server_id"`
+	Labels     map[string]string `yaml:"labels"`
+
+	line int
+}
+
+// TLSConfig is the client side of a member's secureClientPort.
+type TLSConfig struct {
+	CAFile             string `yaml:"ca_file"`
+	CertFile           string `yaml:"cert_file"`
+	KeyFile            string `yaml:"key_file"`
+	ServerName         string `yaml:"server_name"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+}
+
+// Voter reports whether the member is configured to vote.
+func (m *Member) Voter() bool { return m.Role != RoleObserver }
+
+// Voters returns the ensemble's configured voters.
+func (e *Ensemble) Voters() []*Member {
+	var voters []*Member
+	for _, member := range e.Members {
+		if member.Voter() {
+			voters = append(voters, member)
+		}
+	}
+	return voters
+}
+
+// Ensemble returns the named ensemble, or nil.
+func (c *Config) Ensemble(name string) *Ensemble {
+	for _, ensemble := range c.Ensembles {
+		if ensemble.Name == name {
+			return ensemble
+		}
+	}
+	return nil
+}
+
+// MemberTimeout is the probe timeout for the ensemble's members.
+func (c *Config) MemberTimeout(e *Ensemble) time.Duration {
+	switch {
+	case e.Timeout > 0:
+		return e.Timeout
+	case c.Timeout > 0:
+		return c.Timeout
+	}
+	return DefaultTimeout
+}
+
+// LabelNames returns the extra member label names used anywhere, sorted.
+func (c *Config) LabelNames() []string {
+	seen := map[string]bool{}
+	for _, ensemble := range c.Ensembles {
+		for _, member := range ensemble.Members {
+			for name := range member.Labels {
+				seen[name] = true
+			}
+		}
+	}
+	names := make([]string, 0, len(seen))
+	for name := range seen {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Load reads and validates a configuration file.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes and validates YAML; source names it in errors.
+func Parse(source string, data []byte) (*Config, error) {
+	config := &Config{Source: source}
+	decoder := yaml.NewDecoder(bytes.NewReader(data))
+	decoder.KnownFields(true)
+	if err := decoder.Decode(config); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: empty configuration: want a list of ensembles", source)
+		}
+		return nil, yamlError(source, err)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err == nil {
+		recordLines(config, &root)
+	}
+	if err := config.resolveZooCfgs(); err != nil {
+		return nil, err
+	}
+	if err := config.Validate(); err != nil {
+		return nil, err
+	}
+	return config, nil
+}
+
+var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// yamlError turns yaml.v3's "line N: ..." into "file:N: ...".
+func yamlError(source string, err error) error {
+	var typeErr *yaml.TypeError
+	if errors.As(err, &typeErr) {
+		messages := make([]string, 0, len(typeErr.Errors))
+		for _, message := range typeErr.Errors {
+			if match := yamlLine.FindStringSubmatch(message); match != nil {
+				message = fmt.Sprintf("%s:%s: %s", source, match[1], match[2])
+			} else {
+				message = source + ": " + message
+			}
+			messages = append(messages, message)
+		}
+		return errors.New(strings.Join(messages, "\n"))
+	}
+	message := strings.TrimPrefix(err.Error(), "yaml: ")
+	if match := yamlLine.FindStringSubmatch(message); match != nil {
+		return fmt.Errorf("%s:%s: %s", source, match[1], match[2])
+	}
+	return fmt.Errorf("%s: %s", source, message)
+}
+
+// recordLines remembers where each ensemble and member was written, so that
+// validation errors can point at the line.
+func recordLines(config *Config, root *yaml.Node) {
+	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
+		return
+	}
+	ensembles := mappingValue(root.Content[0], "ensembles")
+	if ensembles == nil || ensembles.Kind != yaml.SequenceNode {
+		return
+	}
+	for i, ensembleNode := range ensembles.Content {
+		if i >= len(config.Ensembles) || config.Ensembles[i] == nil {
+			break
+		}
+		ensemble := config.Ensembles[i]
+		ensemble.line = ensembleNode.Line
+		members := mappingValue(ensembleNode, "members")
+		if members == nil || members.Kind != yaml.SequenceNode {
+			continue
+		}
+		for j, memberNode := range members.Content {
+			if j < len(ensemble.Members) && ensemble.Members[j] != nil {
+				ensemble.Members[j].line = memberNode.Line
+			}
+		}
+	}
+}
+
+func mappingValue(node *yaml.Node, key string) *yaml.Node {
+	if node.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		if node.Content[i].Value == key {
+			return node.Content[i+1]
+		}
+	}
+	return nil
+}

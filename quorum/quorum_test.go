@@ -1,0 +1,109 @@
+package quorum
+
+import (
+	"testing"
+
+	"github.com/quorumwatch/zookeeper_exporter/zk"
+)
+
+// Shorthands for table rows.
+var (
+	leader     = Member{Voter: true, Up: true, Mode: zk.ModeLeader, Epoch: 1}
+	follower   = Member{Voter: true, Up: true, Mode: zk.ModeFollower, Epoch: 1}
+	notServing = Member{Voter: true, Up: true, Mode: zk.ModeNotServing}
+	voterDown  = Member{Voter: true, Mode: zk.ModeUnknown}
+	observer   = Member{Up: true, Mode: zk.ModeObserver, Epoch: 1}
+	obsDown    = Member{Mode: zk.ModeUnknown}
+)
+
+func withLeaderVoters(m Member, voters int) Member { m.LeaderVoters = voters; return m }
+
+func TestEvaluate(t *testing.T) {
+	tests := []struct {
+		name    string
+		members []Member
+		want    Ensemble
+	}{
+		{
+			name:    "5 voters and an observer, healthy",
+			members: []Member{leader, follower, follower, follower, follower, observer},
+			want:    Ensemble{Voters: 5, Observers: 1, QuorumSize: 3, FaultTolerance: 2, VotersUp: 5, VotersInQuorum: 5, Leaders: 1, Margin: 2},
+		},
+		{
+			name:    "leader stopped, election under way",
+			members: []Member{voterDown, notServing, notServing, notServing, notServing, observer},
+			want:    Ensemble{Voters: 5, Observers: 1, QuorumSize: 3, FaultTolerance: 2, VotersUp: 4, Margin: 1},
+		},
+		{
+			name:    "leader stopped, new leader elected",
+			members: []Member{voterDown, leader, follower, follower, follower, observer},
+			want:    Ensemble{Voters: 5, Observers: 1, QuorumSize: 3, FaultTolerance: 2, VotersUp: 4, VotersInQuorum: 4, Leaders: 1, Margin: 1},
+		},
+		{
+			name:    "two voters lost: the next loss breaks quorum",
+			members: []Member{voterDown, leader, voterDown, follower, follower, observer},
+			want:    Ensemble{Voters: 5, Observers: 1, QuorumSize: 3, FaultTolerance: 2, VotersUp: 3, VotersInQuorum: 3, Leaders: 1, Margin: 0},
+		},
+		{
+			name:    "three voters lost: quorum lost, survivors not serving",
+			members: []Member{voterDown, notServing, voterDown, voterDown, notServing, observer},
+			want:    Ensemble{Voters: 5, Observers: 1, QuorumSize: 3, FaultTolerance: 2, VotersUp: 2, Margin: -1},
+		},
+		{
+			name:    "observer lost: margin unchanged",
+			members: []Member{leader, follower, follower, follower, follower, obsDown},
+			want:    Ensemble{Voters: 5, Observers: 1, QuorumSize: 3, FaultTolerance: 2, VotersUp: 5, VotersInQuorum: 5, Leaders: 1, Margin: 2},
+		},
+		{
+			name:    "a voter the exporter reaches but the leader lost does not count",
+			members: []Member{withLeaderVoters(leader, 2), follower, follower},
+			want:    Ensemble{Voters: 3, QuorumSize: 2, FaultTolerance: 1, VotersUp: 3, VotersInQuorum: 2, Leaders: 1, Margin: 0},
+		},
+		{
+			name:    "the leader's count never raises the number",
+			members: []Member{withLeaderVoters(leader, 5), follower, voterDown},
+			want:    Ensemble{Voters: 3, QuorumSize: 2, FaultTolerance: 1, VotersUp: 2, VotersInQuorum: 2, Leaders: 1, Margin: 0},
+		},
+		{
+			name:    "leaderServes=no: followers serve, so a hidden leader exists",
+			members: []Member{notServing, follower, follower},
+			want:    Ensemble{Voters: 3, QuorumSize: 2, FaultTolerance: 1, VotersUp: 3, VotersInQuorum: 3, LeaderHidden: true, Margin: 1},
+		},
+		{
+			name:    "two leaders: the newer epoch caps",
+			members: []Member{withLeaderVoters(leader, 3), withLeaderVoters(Member{Voter: true, Up: true, Mode: zk.ModeLeader, Epoch: 2}, 2), follower},
+			want:    Ensemble{Voters: 3, QuorumSize: 2, FaultTolerance: 1, VotersUp: 3, VotersInQuorum: 2, Leaders: 2, Margin: 0},
+		},
+		{
+			name:    "standalone server",
+			members: []Member{{Voter: true, Up: true, Mode: zk.ModeStandalone}},
+			want:    Ensemble{Voters: 1, QuorumSize: 1, VotersUp: 1, VotersInQuorum: 1, Leaders: 1, Margin: 0},
+		},
+		{
+			name:    "even voter count tolerates no more than the odd one below",
+			members: []Member{leader, follower, follower, follower},
+			want:    Ensemble{Voters: 4, QuorumSize: 3, FaultTolerance: 1, VotersUp: 4, VotersInQuorum: 4, Leaders: 1, Margin: 1},
+		},
+		{
+			name:    "everything down",
+			members: []Member{voterDown, voterDown, voterDown},
+			want:    Ensemble{Voters: 3, QuorumSize: 2, FaultTolerance: 1, Margin: -2},
+		},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			got := Evaluate(test.members)
+			if got != test.want {
+				t.Errorf("Evaluate() =\n %+v\nwant\n %+v", got, test.want)
+			}
+		})
+	}
+}
+
+func TestQuorumSize(t *testing.T) {
+	for voters, want := range map[int]int{1: 1, 2: 2, 3: 2, 4: 3, 5: 3, 6: 4, 7: 4, 9: 5} {
+		if got := QuorumSize(voters); got != want {
+			t.Errorf("QuorumSize(%d) = %d, want %d", voters, got, want)
+		}
+	}
+}

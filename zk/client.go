@@ -1,0 +1,108 @@
+// Package zk speaks ZooKeeper's four-letter words and parses their answers.
+// It knows nothing of Prometheus: it turns bytes on the wire into typed values
+// and named failures.
+package zk
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+)
+
+// DefaultMaxAnswerBytes caps an answer. A real mntr of a busy 3.8 leader is a
+// few kilobytes; anything near a megabyte is not ZooKeeper talking.
+const DefaultMaxAnswerBytes = 1 << 20
+
+// Client sends one four-letter word per TCP connection, as ZooKeeper expects:
+// the server answers and closes.
+type Client struct {
+	// Timeout bounds one word (dial, write and read) when the context has no
+	// earlier deadline. Zero means the context alone decides.
+	Timeout time.Duration
+	// MaxAnswerBytes caps the answer; zero means DefaultMaxAnswerBytes.
+	MaxAnswerBytes int64
+	// TLSConfig, when set, wraps the connection in TLS (secureClientPort).
+	TLSConfig *tls.Config
+	// Dialer dials the member; nil means a plain net.Dialer.
+	Dialer interface {
+		DialContext(ctx context.Context, network, address string) (net.Conn, error)
+	}
+}
+
+// Command sends word to the member at address and returns its raw answer.
+// The special answers of ZooKeeper (not serving, not whitelisted) come back
+// as errors so that callers cannot mistake them for data.
+func (c *Client) Command(ctx context.Context, address, word string) ([]byte, error) {
+	if c.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
+		defer cancel()
+	}
+	conn, err := c.dial(ctx, address)
+	if err != nil {
+		return nil, &Error{Word: word, Address: address, Reason: classify(ctx, err), Err: err}
+	}
+	defer conn.Close()
+
+	// The context may be cancelled while we block in Read: close the
+	// connection then, so a frozen member cannot hold the goroutine.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	if deadline, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(deadline)
+	}
+
+	if _, err := io.WriteString(conn, word); err != nil {
+		return nil, &Error{Word: word, Address: address, Reason: classify(ctx, err), Err: err}
+	}
+	limit := c.MaxAnswerBytes
+	if limit <= 0 {
+		limit = DefaultMaxAnswerBytes
+	}
+	var answer bytes.Buffer
+	n, err := answer.ReadFrom(io.LimitReader(conn, limit+1))
+	if err != nil {
+		return nil, &Error{Word: word, Address: address, Reason: classify(ctx, err), Err: err}
+	}
+	if n > limit {
+		return nil, &Error{Word: word, Address: address, Reason: ReasonAnswerTooLarge,
+			Err: fmt.Errorf("answer exceeds %d bytes", limit)}
+	}
+	if n == 0 {
+		return nil, &Error{Word: word, Address: address, Reason: ReasonEmptyAnswer,
+			Err: errors.New("connection closed without an answer")}
+	}
+	if err := Special(word, answer.Bytes()); err != nil {
+		return nil, &Error{Word: word, Address: address, Reason: reasonOf(err), Err: err}
+	}
+	return answer.Bytes(), nil
+}
+
+func (c *Client) dial(ctx context.Context, address string) (net.Conn, error) {
+	var dialer interface {
+		DialContext(ctx context.Context, network, address string) (net.Conn, error)
+	} = &net.Dialer{}
+	if c.Dialer != nil {
+		dialer = c.Dialer
+	}
+	conn, err := dialer.DialContext(ctx, "tcp", address)
+	if err != nil || c.TLSConfig == nil {
+		return conn, err
+	}
+	config := c.TLSConfig.Clone()
+	if config.ServerName == "" {
+		host, _, _ := net.SplitHostPort(address)
+		config.ServerName = host
+	}
+	tlsConn := tls.Client(conn, config)
+	if err := tlsConn.HandshakeContext(ctx); err != nil {
+		conn.Close()
+		return nil, &tlsHandshakeError{err: err}
+	}
+	return tlsConn, nil
+}
