@@ -235,7 +235,8 @@ func (h *handlers) scrapeContext(r *http.Request) (context.Context, context.Canc
 func (h *handlers) metrics(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := h.scrapeContext(r)
 	defer cancel()
-	h.serve(w, r, prometheus.Gatherers{h.global, registryOf(h.exporter.Collector(ctx))})
+	// The scrape goes first so that the error counters it bumps are current.
+	h.serve(w, r, prometheus.Gatherers{registryOf(h.exporter.Collector(ctx)), h.global})
 }
 
 // probe answers one configured ensemble, blackbox-style. Anything not

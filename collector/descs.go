@@ -1,6 +1,10 @@
 package collector
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/quorumwatch/zookeeper_exporter/config"
+)
 
 // Every metric the exporter writes about ZooKeeper is described here. The
 // names are a contract with the alerts and dashboards in mixin/.
@@ -98,4 +102,23 @@ func newSelfMetrics() *selfMetrics {
 
 func (m *selfMetrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.probeErrors, m.probeRounds, m.sharedRounds}
+}
+
+// forget drops the self-metric series of ensembles and members that the new
+// configuration no longer has, so a reload leaves no stale series behind.
+func (m *selfMetrics) forget(old, current *config.Config) {
+	for _, ensemble := range old.Ensembles {
+		kept := current.Ensemble(ensemble.Name)
+		if kept == nil {
+			for _, vec := range []*prometheus.CounterVec{m.probeErrors, m.probeRounds, m.sharedRounds} {
+				vec.DeletePartialMatch(prometheus.Labels{"ensemble": ensemble.Name})
+			}
+			continue
+		}
+		for _, member := range ensemble.Members {
+			if kept.Member(member.Address) == nil {
+				m.probeErrors.DeletePartialMatch(prometheus.Labels{"ensemble": ensemble.Name, "member": member.Address})
+			}
+		}
+	}
 }

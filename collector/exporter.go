@@ -90,6 +90,9 @@ func (e *Exporter) SetConfig(cfg *config.Config) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.config != nil {
+		e.self.forget(e.config, cfg)
+	}
 	e.config = cfg
 	e.ensembles = states
 	e.infoDesc = memberInfoDesc(cfg.LabelNames())

@@ -87,6 +87,16 @@ func (e *Ensemble) Voters() []*Member {
 	return voters
 }
 
+// Member returns the member with this address, or nil.
+func (e *Ensemble) Member(address string) *Member {
+	for _, member := range e.Members {
+		if member.Address == address {
+			return member
+		}
+	}
+	return nil
+}
+
 // Ensemble returns the named ensemble, or nil.
 func (c *Config) Ensemble(name string) *Ensemble {
 	for _, ensemble := range c.Ensembles {

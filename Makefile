@@ -1,0 +1,64 @@
+# zookeeper_exporter. `make` builds, `make test` runs every test, `make demo`
+# runs the exporter against a local 3-voter ensemble.
+
+GO        ?= go
+PROMU     ?= promu
+BIN       := zookeeper_exporter
+PKG       := github.com/prometheus/common/version
+VERSION   ?= $(shell cat VERSION)
+REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BRANCH    ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+BUILDUSER ?= $(shell id -un)@$(shell hostname)
+BUILDDATE ?= $(shell date -u +%Y%m%d-%H:%M:%S)
+# The same -X flags promu sets from .promu.yml, for machines without promu.
+LDFLAGS   := -X $(PKG).Version=$(VERSION) -X $(PKG).Revision=$(REVISION) \
+             -X $(PKG).Branch=$(BRANCH) -X $(PKG).BuildUser=$(BUILDUSER) \
+             -X $(PKG).BuildDate=$(BUILDDATE)
+GOTEST_FLAGS ?= -count=1 -timeout 20m
+
+.PHONY: all build deps test unit lint vet staticcheck fmt mixin demo bench fuzz clean
+
+all: build
+
+build:
+	@if command -v $(PROMU) >/dev/null 2>&1; then $(PROMU) build; \
+	else $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .; fi
+
+# deps installs the real ZooKeeper, Prometheus, Alertmanager and jsonnet the
+# tests run against (Debian packages), when they are missing.
+deps:
+	@./scripts/install-deps.sh
+
+# test runs every test: unit, parser, golden, and integration tests against
+# real ensembles, a real Prometheus and a real Alertmanager.
+test: deps
+	$(GO) test $(GOTEST_FLAGS) ./...
+
+# unit skips everything that starts a real process.
+unit:
+	$(GO) test -short $(GOTEST_FLAGS) ./...
+
+lint: vet staticcheck
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+
+vet:
+	$(GO) vet ./...
+
+STATICCHECK_VERSION ?= 2026.2.2
+staticcheck:
+	@test -x "$$($(GO) env GOPATH)/bin/staticcheck" || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	"$$($(GO) env GOPATH)/bin/staticcheck" ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+	@command -v jsonnetfmt >/dev/null 2>&1 && find mixin -name '*.libsonnet' -o -name '*.jsonnet' | xargs -r jsonnetfmt -i || true
+
+demo: deps build
+	$(GO) run ./internal/demo -exporter ./$(BIN)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -f $(BIN)
+	rm -rf mixin/dashboards_out mixin/prometheus_alerts.yaml mixin/prometheus_rules.yaml
