@@ -1,0 +1,839 @@
+// Package zkcluster starts real ZooKeeper ensembles on the loopback
+// interface, one JVM per member, for integration tests and demos.
+//
+// Members run Debian's ZooKeeper 3.8 (apt-get install -y zookeeper) directly
+// through QuorumPeerMain with a generated zoo.cfg, so no system
+// configuration is read. Everything binds to 127.0.0.1 on free ports.
+// Which voter wins an election is not fixed; ask Leader rather than assume.
+package zkcluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Defaults applied by Start for zero Options fields.
+const (
+	DefaultVoters       = 3
+	DefaultTickTime     = 500 * time.Millisecond
+	DefaultInitLimit    = 10
+	DefaultSyncLimit    = 5
+	DefaultStartTimeout = 60 * time.Second
+)
+
+// Options describe an ensemble. The zero value is three voters.
+type Options struct {
+	// Voters is the number of voting members, DefaultVoters if zero. In
+	// Standalone mode it must be 0 or 1.
+	Voters int
+	// Observers is the number of observers. Their ids follow the voters'.
+	Observers int
+	// Standalone runs a single member in ZooKeeper's standalone mode (no
+	// server.N lines) instead of a one-member quorum.
+	Standalone bool
+
+	// TickTime is ZooKeeper's tickTime, DefaultTickTime if zero. It is
+	// short by default so that elections and failure detection are fast:
+	// a follower gives up on a silent leader after SyncLimit ticks.
+	TickTime time.Duration
+	// InitLimit and SyncLimit are in ticks; DefaultInitLimit and
+	// DefaultSyncLimit if zero.
+	InitLimit, SyncLimit int
+
+	// Whitelist maps a member id to its 4lw.commands.whitelist value.
+	// Members not in the map get "*".
+	Whitelist map[int]string
+	// LeaderServes sets leaderServes=yes/no; nil leaves ZooKeeper's
+	// default (yes).
+	LeaderServes *bool
+	// ReconfigEnabled sets reconfigEnabled=true.
+	ReconfigEnabled bool
+	// ExtraConfig maps a member id to raw zoo.cfg lines appended after
+	// the generated ones; a repeated key overrides the generated value.
+	ExtraConfig map[int][]string
+	// JVMArgs are added to every member's java command line, for example
+	// "-Dreadonlymode.enabled=true".
+	JVMArgs []string
+
+	// LogOutput, if set, also receives every member's log, each line
+	// prefixed with "zk<id> ". The log is always written to LogPath too.
+	LogOutput io.Writer
+}
+
+// Member is one ZooKeeper server of a Cluster. Its fields are fixed for the
+// life of the Cluster, also across Restart.
+type Member struct {
+	ID       int
+	Observer bool
+	// ClientAddr is "127.0.0.1:port" of the client port, which also
+	// answers four-letter words.
+	ClientAddr string
+	// AdminAddr is "127.0.0.1:port" of the AdminServer (HTTP).
+	AdminAddr string
+	// QuorumAddr and ElectionAddr are the server-to-server ports.
+	QuorumAddr, ElectionAddr string
+	// Dir holds zoo.cfg, the data directory and the log.
+	Dir        string
+	ConfigPath string
+	DataDir    string
+	LogPath    string
+
+	cluster *Cluster
+	ports   memberPorts
+
+	// Guarded by cluster.mu.
+	proc   *process
+	frozen bool
+}
+
+type memberPorts struct{ client, admin, quorum, election int }
+
+type process struct {
+	cmd  *exec.Cmd
+	log  *os.File
+	done chan struct{} // closed once the JVM has exited and been reaped
+	err  error         // valid after done
+}
+
+// Cluster is a running ensemble. Its methods are safe for concurrent use.
+type Cluster struct {
+	opts    Options
+	inst    *install
+	baseDir string
+	members []*Member
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// Start starts all members concurrently and waits until the ensemble
+// serves: exactly one leader (or the standalone member) and every member in
+// a serving mode. ctx bounds only the start; without a deadline
+// DefaultStartTimeout applies. On failure everything started is removed and
+// the error includes the tail of every member's log.
+func Start(ctx context.Context, opts Options) (*Cluster, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	inst, err := findInstall()
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultStartTimeout)
+		defer cancel()
+	}
+	// Free ports are found by binding and releasing them, so another
+	// process may take one before ZooKeeper binds it; one retry with new
+	// ports covers that race.
+	for attempt := 1; ; attempt++ {
+		c, err := start(ctx, opts, inst)
+		if err == nil {
+			return c, nil
+		}
+		if attempt == 2 || !errors.Is(err, errPortTaken) || ctx.Err() != nil {
+			return nil, err
+		}
+	}
+}
+
+var errPortTaken = errors.New("port already in use")
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Standalone {
+		if o.Voters > 1 || o.Observers > 0 {
+			return o, errors.New("zkcluster: standalone mode has exactly one member")
+		}
+		o.Voters = 1
+	}
+	if o.Voters == 0 {
+		o.Voters = DefaultVoters
+	}
+	if o.Voters < 0 || o.Observers < 0 {
+		return o, errors.New("zkcluster: negative member count")
+	}
+	if o.TickTime == 0 {
+		o.TickTime = DefaultTickTime
+	}
+	if o.TickTime < time.Millisecond {
+		return o, fmt.Errorf("zkcluster: TickTime %v below 1ms", o.TickTime)
+	}
+	if o.InitLimit == 0 {
+		o.InitLimit = DefaultInitLimit
+	}
+	if o.SyncLimit == 0 {
+		o.SyncLimit = DefaultSyncLimit
+	}
+	return o, nil
+}
+
+func start(ctx context.Context, opts Options, inst *install) (_ *Cluster, err error) {
+	base, err := os.MkdirTemp("", "zkcluster-")
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{opts: opts, inst: inst, baseDir: base}
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("%w\n%s", err, c.logTails(40))
+			c.Close()
+		}
+	}()
+	n := opts.Voters + opts.Observers
+	ports, err := freePorts(4 * n)
+	if err != nil {
+		return nil, err
+	}
+	for i := range n {
+		id := i + 1
+		dir := filepath.Join(base, "zk"+strconv.Itoa(id))
+		p := memberPorts{ports[4*i], ports[4*i+1], ports[4*i+2], ports[4*i+3]}
+		c.members = append(c.members, &Member{
+			ID:           id,
+			Observer:     id > opts.Voters,
+			ClientAddr:   loopback(p.client),
+			AdminAddr:    loopback(p.admin),
+			QuorumAddr:   loopback(p.quorum),
+			ElectionAddr: loopback(p.election),
+			Dir:          dir,
+			ConfigPath:   filepath.Join(dir, "zoo.cfg"),
+			DataDir:      filepath.Join(dir, "data"),
+			LogPath:      filepath.Join(dir, "zookeeper.log"),
+			cluster:      c,
+			ports:        p,
+		})
+	}
+	for _, m := range c.members {
+		if err := c.writeConfig(m); err != nil {
+			return nil, err
+		}
+	}
+	for _, m := range c.members {
+		if err := c.launch(m); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.waitStarted(ctx); err != nil {
+		if c.logsContain("Address already in use") {
+			return nil, fmt.Errorf("zkcluster: %w: %v", errPortTaken, err)
+		}
+		return nil, fmt.Errorf("zkcluster: ensemble did not start: %w", err)
+	}
+	return c, nil
+}
+
+func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+
+// freePorts returns n distinct ports that were free a moment ago. All
+// listeners stay open until every port is picked so none repeats.
+func freePorts(n int) ([]int, error) {
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+func (c *Cluster) writeConfig(m *Member) error {
+	if err := os.MkdirAll(m.DataDir, 0o755); err != nil {
+		return err
+	}
+	o := c.opts
+	whitelist := "*"
+	if w, ok := o.Whitelist[m.ID]; ok {
+		whitelist = w
+	}
+	var b strings.Builder
+	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	line("tickTime=%d", o.TickTime.Milliseconds())
+	line("initLimit=%d", o.InitLimit)
+	line("syncLimit=%d", o.SyncLimit)
+	line("dataDir=%s", m.DataDir)
+	line("clientPort=%d", m.ports.client)
+	line("clientPortAddress=127.0.0.1")
+	line("admin.enableServer=true")
+	line("admin.serverAddress=127.0.0.1")
+	line("admin.serverPort=%d", m.ports.admin)
+	line("4lw.commands.whitelist=%s", whitelist)
+	// The default 64 MB transaction log preallocation would dominate the
+	// disk use of short-lived members.
+	line("preAllocSize=4096")
+	line("quorumListenOnAllIPs=false")
+	if o.LeaderServes != nil {
+		line("leaderServes=%s", map[bool]string{true: "yes", false: "no"}[*o.LeaderServes])
+	}
+	if o.ReconfigEnabled {
+		line("reconfigEnabled=true")
+	}
+	if !o.Standalone {
+		line("standaloneEnabled=false")
+		if m.Observer {
+			line("peerType=observer")
+		}
+		for _, p := range c.members {
+			role := ""
+			if p.Observer {
+				role = ":observer"
+			}
+			line("server.%d=127.0.0.1:%d:%d%s;127.0.0.1:%d", p.ID, p.ports.quorum, p.ports.election, role, p.ports.client)
+		}
+	}
+	for _, l := range o.ExtraConfig[m.ID] {
+		line("%s", l)
+	}
+	if err := os.WriteFile(m.ConfigPath, []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(m.DataDir, "myid"), []byte(strconv.Itoa(m.ID)+"\n"), 0o644)
+}
+
+// launch starts m's JVM. The caller must ensure m is not running.
+func (c *Cluster) launch(m *Member) error {
+	logf, err := os.OpenFile(m.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	args := []string{
+		"-Xmx128m", "-XX:+UseSerialGC",
+		// Members are short-lived: the C1 compiler alone starts
+		// them faster and leaves more CPU to the code under test.
+		"-XX:TieredStopAtLevel=1",
+		"-Djava.net.preferIPv4Stack=true",
+		// A member that cannot reach its peers backs off up to 60 s
+		// between election notifications by default, which makes
+		// restarted members rejoin slowly.
+		"-Dzookeeper.fastleader.maxNotificationInterval=1000",
+		"-Dorg.slf4j.simpleLogger.showDateTime=true",
+		"-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
+	}
+	args = append(args, c.opts.JVMArgs...)
+	args = append(args, "-cp", c.inst.classpath, "org.apache.zookeeper.server.quorum.QuorumPeerMain", m.ConfigPath)
+	cmd := exec.Command(c.inst.java, args...)
+	cmd.Dir = m.Dir
+	cmd.Env = append(os.Environ(), "JAVA_TOOL_OPTIONS=") // keep stray JVM options out
+	cmd.SysProcAttr = sysProcAttr()
+	var out io.Writer = logf
+	if c.opts.LogOutput != nil {
+		out = io.MultiWriter(logf, &prefixWriter{w: c.opts.LogOutput, prefix: fmt.Sprintf("zk%d ", m.ID)})
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return fmt.Errorf("zkcluster: starting member %d: %w", m.ID, err)
+	}
+	p := &process{cmd: cmd, log: logf, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		logf.Close()
+		close(p.done)
+	}()
+	c.mu.Lock()
+	m.proc, m.frozen = p, false
+	c.mu.Unlock()
+	return nil
+}
+
+// waitStarted polls until the ensemble serves, failing early if a JVM exits.
+func (c *Cluster) waitStarted(ctx context.Context) error {
+	want := ModeLeader
+	if c.opts.Standalone {
+		want = ModeStandalone
+	}
+	var last map[int]string
+	err := c.poll(ctx, func() (bool, error) {
+		for _, m := range c.members {
+			if !m.running() {
+				return false, fmt.Errorf("member %d exited: %v", m.ID, m.exitErr())
+			}
+		}
+		last = c.modes(ctx, c.members)
+		leaders := 0
+		for _, m := range c.members {
+			switch mode := last[m.ID]; {
+			case mode == want:
+				leaders++
+			case !servingMode(mode):
+				return false, nil
+			}
+		}
+		return leaders == 1, nil
+	})
+	if err != nil && last != nil {
+		return fmt.Errorf("%w (last modes: %v)", err, last)
+	}
+	return err
+}
+
+func servingMode(mode string) bool {
+	switch mode {
+	case ModeLeader, ModeFollower, ModeObserver, ModeStandalone:
+		return true
+	}
+	return false
+}
+
+// modes probes members concurrently; unreachable members map to "".
+func (c *Cluster) modes(ctx context.Context, ms []*Member) map[int]string {
+	var (
+		mu  sync.Mutex
+		wg  sync.WaitGroup
+		out = make(map[int]string, len(ms))
+	)
+	for _, m := range ms {
+		wg.Go(func() {
+			mode, _ := m.Mode(ctx)
+			mu.Lock()
+			out[m.ID] = mode
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// pollInterval is short because probes are cheap and elections with the
+// default tick finish within a few hundred milliseconds.
+const pollInterval = 100 * time.Millisecond
+
+// poll calls f until it reports done, returns an error, or ctx ends.
+func (c *Cluster) poll(ctx context.Context, f func() (bool, error)) error {
+	t := time.NewTicker(pollInterval)
+	defer t.Stop()
+	for {
+		done, err := f()
+		if err != nil || done {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Members returns all members in id order.
+func (c *Cluster) Members() []*Member { return slices.Clone(c.members) }
+
+// Member returns the member with the given id, or nil.
+func (c *Cluster) Member(id int) *Member {
+	if id < 1 || id > len(c.members) {
+		return nil
+	}
+	return c.members[id-1]
+}
+
+// Voters returns the voting members in id order.
+func (c *Cluster) Voters() []*Member {
+	return slices.DeleteFunc(c.Members(), func(m *Member) bool { return m.Observer })
+}
+
+// Observers returns the observers in id order.
+func (c *Cluster) Observers() []*Member {
+	return slices.DeleteFunc(c.Members(), func(m *Member) bool { return !m.Observer })
+}
+
+// Dir is the temporary directory holding every member's directory.
+func (c *Cluster) Dir() string { return c.baseDir }
+
+func (c *Cluster) member(id int) (*Member, error) {
+	m := c.Member(id)
+	if m == nil {
+		return nil, fmt.Errorf("zkcluster: no member %d", id)
+	}
+	return m, nil
+}
+
+// runningProc returns id's process, or an error if it is not running.
+func (c *Cluster) runningProc(id int) (*Member, *process, error) {
+	m, err := c.member(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, nil, errors.New("zkcluster: cluster closed")
+	}
+	p := m.proc
+	if p == nil || p.exited() {
+		return nil, nil, fmt.Errorf("zkcluster: member %d is not running", id)
+	}
+	return m, p, nil
+}
+
+// stopTimeout bounds waiting for a JVM to exit after a signal.
+const stopTimeout = 15 * time.Second
+
+// Stop sends SIGTERM to member id and waits for it to exit, killing it if
+// it takes longer than 15 s. A frozen member is thawed so it can exit.
+func (c *Cluster) Stop(id int) error {
+	m, p, err := c.runningProc(id)
+	if err != nil {
+		return err
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !p.exited() {
+		return err
+	}
+	c.thawForExit(m, p)
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(stopTimeout):
+	}
+	return c.kill(p)
+}
+
+// Kill sends SIGKILL to member id and waits for it to exit.
+func (c *Cluster) Kill(id int) error {
+	m, p, err := c.runningProc(id)
+	if err != nil {
+		return err
+	}
+	err = c.kill(p)
+	c.thawForExit(m, p)
+	return err
+}
+
+func (c *Cluster) kill(p *process) error {
+	if err := p.cmd.Process.Kill(); err != nil && !p.exited() {
+		return err
+	}
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(stopTimeout):
+		return fmt.Errorf("zkcluster: pid %d did not exit after SIGKILL", p.cmd.Process.Pid)
+	}
+}
+
+func (c *Cluster) thawForExit(m *Member, p *process) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m.frozen {
+		_ = p.cmd.Process.Signal(syscall.SIGCONT)
+		m.frozen = false
+	}
+}
+
+// Freeze stops member id with SIGSTOP. A frozen member still accepts TCP
+// connections (the kernel completes the handshake) but answers nothing.
+func (c *Cluster) Freeze(id int) error { return c.signalFreeze(id, true) }
+
+// Thaw resumes a frozen member with SIGCONT.
+func (c *Cluster) Thaw(id int) error { return c.signalFreeze(id, false) }
+
+func (c *Cluster) signalFreeze(id int, freeze bool) error {
+	m, p, err := c.runningProc(id)
+	if err != nil {
+		return err
+	}
+	sig := syscall.SIGCONT
+	if freeze {
+		sig = syscall.SIGSTOP
+	}
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	m.frozen = freeze
+	c.mu.Unlock()
+	return nil
+}
+
+// Restart starts a stopped or killed member again with its configuration
+// and data. It returns once the JVM is started, not once it serves; use
+// WaitServing for that.
+func (c *Cluster) Restart(id int) error {
+	m, err := c.member(id)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	closed, p := c.closed, m.proc
+	c.mu.Unlock()
+	if closed {
+		return errors.New("zkcluster: cluster closed")
+	}
+	if p != nil && !p.exited() {
+		return fmt.Errorf("zkcluster: member %d is still running", id)
+	}
+	return c.launch(m)
+}
+
+// Mode reports member id's mode via the srvr four-letter word (or the
+// AdminServer if srvr is not whitelisted on it): one of the Mode constants
+// or another mode ZooKeeper reports. A member that is stopped, frozen or
+// still starting yields an error.
+func (c *Cluster) Mode(ctx context.Context, id int) (string, error) {
+	m, err := c.member(id)
+	if err != nil {
+		return "", err
+	}
+	return m.Mode(ctx)
+}
+
+// Leader returns the member that currently reports itself leader (or
+// standalone), probing all running members that are not frozen. It fails if
+// there is none or more than one.
+func (c *Cluster) Leader(ctx context.Context) (*Member, error) {
+	var live []*Member
+	for _, m := range c.members {
+		if m.running() && !m.Frozen() {
+			live = append(live, m)
+		}
+	}
+	modes := c.modes(ctx, live)
+	var leaders []*Member
+	for _, m := range live {
+		if mode := modes[m.ID]; mode == ModeLeader || mode == ModeStandalone {
+			leaders = append(leaders, m)
+		}
+	}
+	switch len(leaders) {
+	case 1:
+		return leaders[0], nil
+	case 0:
+		return nil, fmt.Errorf("zkcluster: no leader (modes: %v)", modes)
+	default:
+		return nil, fmt.Errorf("zkcluster: %d leaders (modes: %v)", len(leaders), modes)
+	}
+}
+
+// WaitFor polls cond every 100ms until it returns true or ctx ends.
+func (c *Cluster) WaitFor(ctx context.Context, cond func() bool) error {
+	return c.poll(ctx, func() (bool, error) { return cond(), nil })
+}
+
+// WaitServing waits until the given members, or all running members that
+// are not frozen if none are given, report a serving mode (leader,
+// follower, observer or standalone).
+func (c *Cluster) WaitServing(ctx context.Context, ids ...int) error {
+	var ms []*Member
+	if len(ids) == 0 {
+		for _, m := range c.members {
+			if m.running() && !m.Frozen() {
+				ms = append(ms, m)
+			}
+		}
+	}
+	for _, id := range ids {
+		m, err := c.member(id)
+		if err != nil {
+			return err
+		}
+		ms = append(ms, m)
+	}
+	var last map[int]string
+	err := c.poll(ctx, func() (bool, error) {
+		last = c.modes(ctx, ms)
+		for _, m := range ms {
+			if !servingMode(last[m.ID]) {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("zkcluster: waiting for members to serve: %w (last modes: %v)", err, last)
+	}
+	return nil
+}
+
+// WaitLeader waits until exactly one member reports itself leader and
+// returns it.
+func (c *Cluster) WaitLeader(ctx context.Context) (*Member, error) {
+	var (
+		leader *Member
+		last   error
+	)
+	err := c.poll(ctx, func() (bool, error) {
+		leader, last = c.Leader(ctx)
+		return last == nil, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("zkcluster: waiting for a leader: %w (last: %v)", err, last)
+	}
+	return leader, nil
+}
+
+// PIDs returns the process ids of the member JVMs that have not exited.
+func (c *Cluster) PIDs() []int {
+	var pids []int
+	for _, m := range c.members {
+		if pid := m.PID(); pid != 0 {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// Close kills every member JVM (thawing frozen ones so they die), waits for
+// them and removes the temporary directories. It is safe to call more than
+// once; later calls do nothing.
+func (c *Cluster) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	var procs []*process
+	for _, m := range c.members {
+		if p := m.proc; p != nil && !p.exited() {
+			_ = p.cmd.Process.Signal(syscall.SIGCONT)
+			m.frozen = false
+			procs = append(procs, p)
+		}
+	}
+	c.mu.Unlock()
+	var errs []error
+	for _, p := range procs {
+		errs = append(errs, c.kill(p))
+	}
+	errs = append(errs, os.RemoveAll(c.baseDir))
+	return errors.Join(errs...)
+}
+
+// logTails returns the last n lines of every member's log.
+func (c *Cluster) logTails(n int) string {
+	var b strings.Builder
+	for _, m := range c.members {
+		fmt.Fprintf(&b, "--- member %d log (%s), last %d lines:\n%s", m.ID, m.LogPath, n, m.LogTail(n))
+	}
+	return b.String()
+}
+
+func (c *Cluster) logsContain(s string) bool {
+	for _, m := range c.members {
+		if b, err := os.ReadFile(m.LogPath); err == nil && bytes.Contains(b, []byte(s)) {
+			return true
+		}
+	}
+	return false
+}
+
+// Mode reports m's mode; see Cluster.Mode.
+func (m *Member) Mode(ctx context.Context) (string, error) {
+	b, err := FourLetterWord(ctx, m.ClientAddr, "srvr")
+	if err != nil {
+		return "", err
+	}
+	if bytes.Contains(b, []byte("not in the whitelist")) {
+		return m.adminMode(ctx)
+	}
+	return parseMode(b)
+}
+
+// FourLetterWord sends word to m's client port and returns the raw answer.
+func (m *Member) FourLetterWord(ctx context.Context, word string) ([]byte, error) {
+	return FourLetterWord(ctx, m.ClientAddr, word)
+}
+
+// Admin fetches /commands/command from m's AdminServer; see AdminCommand.
+func (m *Member) Admin(ctx context.Context, command string) ([]byte, error) {
+	return AdminCommand(ctx, m.AdminAddr, command)
+}
+
+// PID returns the process id of m's JVM, or 0 if it is not running.
+func (m *Member) PID() int {
+	m.cluster.mu.Lock()
+	defer m.cluster.mu.Unlock()
+	if m.proc == nil || m.proc.exited() {
+		return 0
+	}
+	return m.proc.cmd.Process.Pid
+}
+
+// Frozen reports whether m was frozen and not thawed since.
+func (m *Member) Frozen() bool {
+	m.cluster.mu.Lock()
+	defer m.cluster.mu.Unlock()
+	return m.frozen
+}
+
+func (m *Member) running() bool { return m.PID() != 0 }
+
+func (m *Member) exitErr() error {
+	m.cluster.mu.Lock()
+	p := m.proc
+	m.cluster.mu.Unlock()
+	if p == nil || !p.exited() {
+		return nil
+	}
+	return p.err
+}
+
+// LogTail returns the last n lines of m's log.
+func (m *Member) LogTail(n int) string {
+	b, err := os.ReadFile(m.LogPath)
+	if err != nil {
+		return fmt.Sprintf("(%v)\n", err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "")
+}
+
+func (p *process) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// prefixWriter prefixes each line written to w. Lines from concurrent
+// members may interleave only at line boundaries per Write call.
+type prefixWriter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	prefix  string
+	partial bool
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(b)
+	var out []byte
+	for len(b) > 0 {
+		if !p.partial {
+			out = append(out, p.prefix...)
+		}
+		line, rest, found := bytes.Cut(b, []byte("\n"))
+		out = append(out, line...)
+		if found {
+			out = append(out, '\n')
+		}
+		p.partial = !found
+		b = rest
+	}
+	if _, err := p.w.Write(out); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
