@@ -12,9 +12,13 @@ import (
 const mixinDir = "../mixin"
 
 // tool finds a binary the tests cannot do without. CI installs them, so a
-// missing one fails loudly instead of skipping the checks it backs.
+// missing one fails loudly instead of skipping the checks it backs; only
+// -short (make unit: no real processes) skips them, and says so.
 func tool(t *testing.T, name, pkg string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("-short: not running %s", name)
+	}
 	p, err := exec.LookPath(name)
 	if err != nil {
 		t.Fatalf("%s not found in PATH; it is needed to check the mixin: install it (Debian: apt-get install %s)", name, pkg)
