@@ -53,6 +53,11 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 	@command -v jsonnetfmt >/dev/null 2>&1 && find mixin -name '*.libsonnet' -o -name '*.jsonnet' | xargs -r jsonnetfmt -i || true
 
+# mixin builds the rule files and dashboards with Debian's jsonnet and checks
+# them with jsonnetfmt and promtool (mixtool cannot be installed here).
+mixin: deps
+	$(MAKE) -C mixin
+
 demo: deps build
 	$(GO) run ./internal/demo -exporter ./$(BIN)
 

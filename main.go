@@ -28,6 +28,7 @@ import (
 
 	"github.com/quorumwatch/zookeeper_exporter/collector"
 	"github.com/quorumwatch/zookeeper_exporter/config"
+	"github.com/quorumwatch/zookeeper_exporter/rules"
 )
 
 const exporterName = "zookeeper_exporter"
@@ -97,12 +98,22 @@ func run(args []string) int {
 	serve := app.Command("serve", "Run the exporter (the default).").Default()
 	serveFlags := registerServeFlags(serve)
 	checkOnly := app.Flag("config.check", "Validate the configuration and exit: 0 if valid.").Bool()
-	_, err := app.Parse(args)
+	rulesCommand := rules.Register(app.Command("rules", "Write the alerting and recording rules (and, with --rules.dashboards-dir, the dashboards) from the embedded mixin."))
+
+	command, err := app.Parse(args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", exporterName, err)
 		return 2
 	}
 	logger := promslog.New(logConfig)
+
+	if command == "rules" {
+		if err := rulesCommand.Run(os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "%s rules: %v\n", exporterName, err)
+			return 1
+		}
+		return 0
+	}
 
 	cfg, err := sources.load()
 	if err != nil {

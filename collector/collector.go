@@ -109,7 +109,7 @@ func writeMember(ch chan<- prometheus.Metric, member *MemberResult, labels []str
 	if srvr != nil {
 		version = srvr.Version
 		gauge(zxidEpochDesc, float64(srvr.Zxid.Epoch()))
-		gauge(zxidCounterDesc, float64(srvr.Zxid.Counter()))
+		gauge(zxidTransactionsDesc, float64(srvr.Zxid.Counter()))
 		gauge(latencyMinDesc, srvr.LatencyMin)
 		gauge(latencyAvgDesc, srvr.LatencyAvg)
 		gauge(latencyMaxDesc, srvr.LatencyMax)

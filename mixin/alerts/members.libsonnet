@@ -74,7 +74,7 @@ local util = import 'util.libsonnet';
             c,
             'ZooKeeperZxidCounterNearRollover',
             'warning',
-            'max by (ensemble) (zookeeper_zxid_counter{%(zookeeperSelector)s}) / 2^32 > %(zxidCounterRolloverRatio)s' % c,
+            'max by (ensemble) (zookeeper_zxid_transactions{%(zookeeperSelector)s}) / 2^32 > %(zxidCounterRolloverRatio)s' % c,
             c.zxidCounterRolloverFor,
             'The ZooKeeper zxid counter is close to rolling over.',
             'ZooKeeper ensemble {{ $labels.ensemble }} has used {{ $value | humanizePercentage }} of the 32-bit zxid counter of its current epoch. When it runs out the leader forces an election and writes stop for a moment. Plan a leader restart in a quiet period to start a new epoch on your terms.',

@@ -70,7 +70,7 @@ local modes = import 'modes.libsonnet';
         ),
         lib.timeseries(
           'Zxid counter used',
-          [t('max by (ensemble, member) (zookeeper_zxid_counter{%s}) / 2^32' % s, perMember)],
+          [t('max by (ensemble, member) (zookeeper_zxid_transactions{%s}) / 2^32' % s, perMember)],
           unit='percentunit',
           min=0,
           description='Share of the 32-bit zxid counter used in the current epoch; at 100% the leader forces an election.',

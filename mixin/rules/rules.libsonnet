@@ -9,7 +9,7 @@
             // One number per member, so members and the leader compare
             // directly; float64 holds it exactly below 2^21 epochs.
             record: 'ensemble_member:zookeeper_zxid:value',
-            expr: 'zookeeper_zxid_epoch{%(zookeeperSelector)s} * 2^32 + zookeeper_zxid_counter{%(zookeeperSelector)s}' % c,
+            expr: 'zookeeper_zxid_epoch{%(zookeeperSelector)s} * 2^32 + zookeeper_zxid_transactions{%(zookeeperSelector)s}' % c,
           },
           {
             record: 'ensemble:zookeeper_leader_zxid:max',
