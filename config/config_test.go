@@ -223,3 +223,13 @@ clientPort=2181
 		t.Errorf("zoo_cfg in YAML: %d members, want 3", got)
 	}
 }
+
+func TestExampleConfigIsValid(t *testing.T) {
+	cfg, err := Load(filepath.Join("..", "examples", "config.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edge := cfg.Ensemble("edge"); edge == nil || len(edge.Voters()) != 5 {
+		t.Errorf("examples/config.yml: want ensemble edge with 5 voters")
+	}
+}
