@@ -61,7 +61,7 @@ func (g *roundGroup) join(ctx context.Context, run func(context.Context) *Ensemb
 	roundCtx := context.WithoutCancel(ctx)
 	cancel := context.CancelFunc(func() {})
 	if deadline, ok := ctx.Deadline(); ok {
-		roundCtx, cancel = context.WithDeadline(roundCtx, deadline)
+		roundCtx, cancel = context.WithDeadline(roundCtx, deadline.Add(-writeMargin(time.Until(deadline))))
 	}
 	go func() {
 		defer cancel()
@@ -72,6 +72,13 @@ func (g *roundGroup) join(ctx context.Context, run func(context.Context) *Ensemb
 		close(r.done)
 	}()
 	return r, false
+}
+
+// writeMargin is kept from the scrape's time for writing the metrics: probes
+// that run to the very deadline would leave none, and the scrape would lose
+// the ensemble along with the hanging member.
+func writeMargin(remaining time.Duration) time.Duration {
+	return min(remaining/10, 100*time.Millisecond)
 }
 
 // probeEnsemble probes every member concurrently, each within its own
