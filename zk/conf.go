@@ -182,12 +182,14 @@ func ParseRuok(answer []byte) (bool, error) {
 }
 
 // ParseIsro reports whether the member is in read-only mode ("ro") or not
-// ("rw").
+// ("rw"). A member without quorum answers "null": ErrNotServing.
 func ParseIsro(answer []byte) (readOnly bool, err error) {
 	if err := Special("isro", answer); err != nil {
 		return false, err
 	}
 	switch string(bytes.TrimSpace(answer)) {
+	case "null": // 3.8's isro of a member without a running server
+		return false, ErrNotServing
 	case "ro":
 		return true, nil
 	case "rw":
