@@ -1,0 +1,385 @@
+package quorum
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/quorumwatch/zookeeper_exporter/zk"
+)
+
+// Rolling maintenance: which member may be stopped now, what stopping it
+// costs, what losing a whole datacenter would leave, and how far the
+// ensemble strays from the sizing the vendor guide recommends.
+
+// Sizing limits from the vendor guide: more voters slow every write (each
+// needs a majority of acknowledgements); read capacity comes from observers.
+const (
+	MaxVoters              = 9
+	MaxVotersPerDatacenter = 5
+)
+
+// DefaultMaxLag is how many transactions a serving member may trail the
+// leader and still count as caught up. The members are probed concurrently,
+// not atomically, so a synced follower of a busy leader reads a little
+// behind; a thousand transactions is far more than a probe's few
+// milliseconds of writes and far less than a member still replaying a log.
+const DefaultMaxLag = 1000
+
+// Peer is one member as the maintenance rules see it.
+type Peer struct {
+	Member
+	// Name identifies the member in reasons, usually its address.
+	Name       string
+	Datacenter string
+	// Zxid is the member's last zxid; ZxidKnown is false when srvr did not
+	// answer (refused by the whitelist, or down).
+	Zxid      zk.Zxid
+	ZxidKnown bool
+}
+
+// Impact is what stopping a member now would cost. Exactly one applies.
+type Impact string
+
+// Impacts, as exported in the zookeeper_member_stop_impact state set.
+const (
+	// ImpactNone: the member is already down or not serving.
+	ImpactNone Impact = "none"
+	// ImpactReadCapacity: an observer; its clients move to other members.
+	ImpactReadCapacity Impact = "read_capacity"
+	// ImpactFaultTolerance: a follower; quorum holds with one voter less
+	// to spare.
+	ImpactFaultTolerance Impact = "fault_tolerance"
+	// ImpactElection: the leader; quorum holds, but requests stall while
+	// the others elect a new leader.
+	ImpactElection Impact = "election"
+	// ImpactQuorum: stopping it leaves fewer voters than a quorum (or
+	// quorum is already lost and it is one of the voters still up).
+	ImpactQuorum Impact = "quorum"
+)
+
+// Impacts lists every impact, in the order the state set is exported.
+var Impacts = []Impact{ImpactNone, ImpactReadCapacity, ImpactFaultTolerance, ImpactElection, ImpactQuorum}
+
+// Verdict says whether one member may be stopped now, and why.
+type Verdict struct {
+	Safe   bool
+	Impact Impact
+	// Reason is one line for an operator: why not, or what it costs.
+	Reason string
+}
+
+// Health summarises an ensemble for the status command's exit status.
+type Health string
+
+// Health states, from best to worst.
+const (
+	// HealthHealthy: the margin is the designed fault tolerance.
+	HealthHealthy Health = "healthy"
+	// HealthDegraded: below the designed tolerance but still able to lose
+	// a voter; expected while one member is down for maintenance.
+	HealthDegraded Health = "degraded"
+	// HealthAtRisk: the next voter loss breaks quorum on an ensemble
+	// designed to tolerate one, or more than one member claims to lead.
+	HealthAtRisk Health = "at_risk"
+	// HealthLost: no quorum (negative margin).
+	HealthLost Health = "lost"
+)
+
+// Worse reports whether h is worse than other.
+func (h Health) Worse(other Health) bool { return h.rank() > other.rank() }
+
+func (h Health) rank() int {
+	switch h {
+	case HealthHealthy:
+		return 0
+	case HealthDegraded:
+		return 1
+	case HealthAtRisk:
+		return 2
+	}
+	return 3
+}
+
+// HealthOf classifies an ensemble's quorum state.
+func HealthOf(e Ensemble) Health {
+	switch {
+	case e.Margin < 0:
+		return HealthLost
+	case e.Leaders > 1, e.Margin == 0 && e.FaultTolerance > 0:
+		return HealthAtRisk
+	case e.Margin < e.FaultTolerance:
+		return HealthDegraded
+	}
+	return HealthHealthy
+}
+
+// Advice names a way the ensemble departs from the recommended sizing.
+type Advice string
+
+// Advice kinds, as exported in zookeeper_ensemble_sizing_advice.
+const (
+	// AdviceTooManyVoters: more than MaxVoters voters in all.
+	AdviceTooManyVoters Advice = "too_many_voters"
+	// AdviceTooManyVotersInDatacenter: more than MaxVotersPerDatacenter
+	// voters in one datacenter.
+	AdviceTooManyVotersInDatacenter Advice = "too_many_voters_in_one_datacenter"
+)
+
+// Advices lists every advice kind, in export order.
+var Advices = []Advice{AdviceTooManyVoters, AdviceTooManyVotersInDatacenter}
+
+// DatacenterMargin is what losing one whole datacenter would leave.
+type DatacenterMargin struct {
+	Datacenter string
+	Voters     int // configured voters in it
+	// Margin is the quorum margin left without every member of the
+	// datacenter: negative means losing it loses quorum.
+	Margin int
+}
+
+// Assessment is the maintenance view of one ensemble.
+type Assessment struct {
+	Quorum Ensemble
+	Health Health
+	// Leader is the index of the serving leader in the members, -1 if none.
+	Leader      int
+	Members     []Verdict // in the members' order
+	Datacenters []DatacenterMargin
+	Advice      map[Advice]bool // every kind, true when it applies
+	// AdviceText explains each advice that applies, one line each.
+	AdviceText []string
+}
+
+// Options tune the rules; the zero value uses the defaults.
+type Options struct {
+	// MaxLag is DefaultMaxLag when 0.
+	MaxLag uint64
+}
+
+// Assess applies the maintenance rules to one probe round.
+//
+// A voter is safe to stop when stopping it keeps a quorum and the
+// one-at-a-time rule holds: it serves now, exactly one leader serves, every
+// other voter serves as leader or follower, and every other voter has caught
+// up with the leader (see CaughtUp). Observers never count towards a quorum:
+// one is safe to stop whenever it serves, at the cost of read capacity.
+func Assess(peers []Peer, opts Options) Assessment {
+	if opts.MaxLag == 0 {
+		opts.MaxLag = DefaultMaxLag
+	}
+	members := make([]Member, len(peers))
+	for i, peer := range peers {
+		members[i] = peer.Member
+	}
+	a := Assessment{Quorum: Evaluate(members)}
+	a.Leader = leaderIndex(peers, a.Quorum)
+	a.Health = HealthOf(a.Quorum)
+	a.Members = make([]Verdict, len(peers))
+	for i := range peers {
+		a.Members[i] = a.verdict(peers, i, opts)
+	}
+	a.Datacenters = a.datacenterMargins(peers)
+	a.Advice, a.AdviceText = sizingAdvice(peers)
+	return a
+}
+
+// leaderIndex is the serving leader with the highest epoch, as Evaluate
+// picks it, or -1. With leaderServes=no the leader answers "not serving"
+// while voters follow it: then the one voter up and not serving is it.
+func leaderIndex(peers []Peer, q Ensemble) int {
+	leader, hidden := -1, -1
+	for i, peer := range peers {
+		if !peer.Voter || !peer.Up {
+			continue
+		}
+		if peer.Mode == zk.ModeNotServing {
+			if hidden == -1 {
+				hidden = i
+			} else {
+				hidden = -2 // more than one: cannot tell
+			}
+		}
+		if peer.Mode != zk.ModeLeader && peer.Mode != zk.ModeStandalone {
+			continue
+		}
+		if leader < 0 || peer.Epoch > peers[leader].Epoch {
+			leader = i
+		}
+	}
+	if leader < 0 && q.LeaderHidden && hidden >= 0 {
+		return hidden
+	}
+	return leader
+}
+
+// inQuorum: a voter that serves as leader or follower, or is the leader.
+func (a *Assessment) inQuorum(peers []Peer, i int) bool {
+	peer := peers[i]
+	if i == a.Leader {
+		return true
+	}
+	return peer.Voter && peer.Up && (peer.Mode == zk.ModeLeader || peer.Mode == zk.ModeFollower || peer.Mode == zk.ModeStandalone)
+}
+
+// CaughtUp reports whether a serving member has caught up with the leader:
+// its zxid is the leader's, ahead of it (the two were probed at slightly
+// different moments), or behind by at most maxLag transactions in the same
+// epoch. When either zxid is unknown the serving mode decides: ZooKeeper
+// lets a follower serve only once it has synced with the leader. It returns
+// the lag in transactions when known.
+func CaughtUp(peer, leader Peer, maxLag uint64) (bool, uint64) {
+	if !peer.Up || !peer.Mode.Serving() {
+		return false, 0
+	}
+	if !peer.ZxidKnown || !leader.ZxidKnown || peer.Zxid >= leader.Zxid {
+		return true, 0
+	}
+	lag := uint64(leader.Zxid - peer.Zxid)
+	// An older epoch means the member has not applied the leader's
+	// NEWLEADER yet, whatever the counters say.
+	return peer.Zxid.Epoch() == leader.Zxid.Epoch() && lag <= maxLag, lag
+}
+
+func (a *Assessment) verdict(peers []Peer, i int, opts Options) Verdict {
+	peer := peers[i]
+	q := a.Quorum
+	switch {
+	case !peer.Up:
+		return Verdict{Impact: ImpactNone, Reason: "already down"}
+	case !peer.Mode.Serving() && i != a.Leader:
+		return Verdict{Impact: ImpactNone, Reason: fmt.Sprintf("not serving (%s): wait until it has rejoined", peer.Mode)}
+	case !peer.Voter:
+		return Verdict{Safe: true, Impact: ImpactReadCapacity, Reason: "observer: quorum unaffected, its clients move to other members"}
+	}
+
+	counted := a.inQuorum(peers, i) && q.VotersInQuorum > 0
+	after := q.Margin
+	if counted || q.VotersInQuorum == 0 {
+		after--
+	}
+	if after < 0 {
+		if q.Margin < 0 {
+			return Verdict{Impact: ImpactQuorum, Reason: fmt.Sprintf("quorum is already lost (margin %d): keep every voter up", q.Margin)}
+		}
+		return Verdict{Impact: ImpactQuorum, Reason: fmt.Sprintf("stopping it breaks quorum: %d of %d voters in quorum, %d needed", q.VotersInQuorum, q.Voters, q.QuorumSize)}
+	}
+	impact := ImpactFaultTolerance
+	if i == a.Leader {
+		impact = ImpactElection
+	}
+	if a.Leader < 0 {
+		return Verdict{Impact: impact, Reason: "no leader serves: wait for the election to finish"}
+	}
+	if q.Leaders > 1 {
+		return Verdict{Impact: impact, Reason: fmt.Sprintf("%d members claim to lead: wait for a single leader", q.Leaders)}
+	}
+	leader := peers[a.Leader]
+	for j, other := range peers {
+		if j == i || !other.Voter {
+			continue
+		}
+		if !a.inQuorum(peers, j) {
+			state := string(other.Mode)
+			if !other.Up {
+				state = "down"
+			}
+			return Verdict{Impact: impact, Reason: fmt.Sprintf("voter %s is not in quorum (%s): bring it back first, one member at a time", other.Name, state)}
+		}
+		if j == a.Leader {
+			continue
+		}
+		if ok, lag := CaughtUp(other, leader, opts.MaxLag); !ok {
+			return Verdict{Impact: impact, Reason: fmt.Sprintf("voter %s is %d transactions behind the leader: wait until it has caught up", other.Name, lag)}
+		}
+	}
+	if impact == ImpactElection {
+		return Verdict{Safe: true, Impact: impact, Reason: fmt.Sprintf("leader: a new election follows, margin %d while it is down", after)}
+	}
+	return Verdict{Safe: true, Impact: impact, Reason: fmt.Sprintf("margin %d while it is down", after)}
+}
+
+// datacenterMargins computes, per datacenter, the margin left without it.
+//
+// Only ensembles with at least one member labelled with a datacenter get
+// any: an unlabelled ensemble is taken to live in one place. Once some
+// members are labelled, the unlabelled ones form datacenter "": assuming
+// they would survive any loss could overstate the margin, the dangerous way.
+func (a *Assessment) datacenterMargins(peers []Peer) []DatacenterMargin {
+	q := a.Quorum
+	labelled := false
+	for _, peer := range peers {
+		labelled = labelled || peer.Datacenter != ""
+	}
+	if !labelled {
+		return nil
+	}
+	// With a serving quorum the voters in it count, else those that answer,
+	// as in Evaluate.
+	counts := func(i int) bool {
+		peer := peers[i]
+		switch {
+		case !peer.Voter || !peer.Up:
+			return false
+		case q.VotersInQuorum == 0:
+			return true
+		}
+		return a.inQuorum(peers, i)
+	}
+	byName := map[string]*DatacenterMargin{}
+	for i, peer := range peers {
+		dc := byName[peer.Datacenter]
+		if dc == nil {
+			dc = &DatacenterMargin{Datacenter: peer.Datacenter, Margin: q.Margin}
+			byName[peer.Datacenter] = dc
+		}
+		if peer.Voter {
+			dc.Voters++
+		}
+		if counts(i) {
+			dc.Margin--
+		}
+	}
+	margins := make([]DatacenterMargin, 0, len(byName))
+	for _, dc := range byName {
+		margins = append(margins, *dc)
+	}
+	sort.Slice(margins, func(i, j int) bool { return margins[i].Datacenter < margins[j].Datacenter })
+	return margins
+}
+
+// sizingAdvice checks the vendor guide's limits on voters.
+func sizingAdvice(peers []Peer) (map[Advice]bool, []string) {
+	advice := map[Advice]bool{}
+	for _, kind := range Advices {
+		advice[kind] = false
+	}
+	var text []string
+	voters := 0
+	perDC := map[string]int{}
+	labelled := false
+	for _, peer := range peers {
+		labelled = labelled || peer.Datacenter != ""
+		if peer.Voter {
+			voters++
+			perDC[peer.Datacenter]++
+		}
+	}
+	if voters > MaxVoters {
+		advice[AdviceTooManyVoters] = true
+		text = append(text, fmt.Sprintf("%d voters: more than %d slows every write; keep %d or fewer and add observers for read capacity", voters, MaxVoters, MaxVoters))
+	}
+	if labelled {
+		names := make([]string, 0, len(perDC))
+		for name := range perDC {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			if perDC[name] > MaxVotersPerDatacenter {
+				advice[AdviceTooManyVotersInDatacenter] = true
+				text = append(text, fmt.Sprintf("datacenter %q holds %d voters: keep %d or fewer per datacenter and spread the rest", name, perDC[name], MaxVotersPerDatacenter))
+			}
+		}
+	}
+	return advice, text
+}
