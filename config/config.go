@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,6 +51,9 @@ type Ensemble struct {
 	ZooCfg  string     `yaml:"zoo_cfg"`
 	Members []*Member  `yaml:"members"`
 	TLS     *TLSConfig `yaml:"tls"`
+	// AdminPort, when set, is every member's AdminServer port: the fallback
+	// for words the members' whitelist refuses.
+	AdminPort int `yaml:"admin_port"`
 
 	line int
 }
@@ -60,6 +65,9 @@ type Member struct {
 	Datacenter string            `yaml:"datacenter"`
 	ServerID   int               `yaml:"server_id"`
 	Labels     map[string]string `yaml:"labels"`
+	// AdminURL is the member's AdminServer command URL, e.g.
+	// http://zk1:8080/commands; it overrides the ensemble's admin_port.
+	AdminURL string `yaml:"admin_url"`
 
 	line int
 }
@@ -75,6 +83,19 @@ type TLSConfig struct {
 
 // Voter reports whether the member is configured to vote.
 func (m *Member) Voter() bool { return m.Role != RoleObserver }
+
+// AdminURL returns the member's AdminServer command URL, "" when none is
+// configured.
+func (e *Ensemble) AdminURL(m *Member) string {
+	if m.AdminURL != "" || e.AdminPort == 0 {
+		return m.AdminURL
+	}
+	host, _, err := net.SplitHostPort(m.Address)
+	if err != nil {
+		return ""
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(e.AdminPort)) + "/commands"
+}
 
 // Voters returns the ensemble's configured voters.
 func (e *Ensemble) Voters() []*Member {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"regexp"
 	"strconv"
@@ -63,6 +64,9 @@ func (c *Config) Validate() error {
 				report(ensemble.line, "ensemble %q: tls: cert_file and key_file go together", ensemble.Name)
 			}
 		}
+		if ensemble.AdminPort < 0 || ensemble.AdminPort > 65535 {
+			report(ensemble.line, "ensemble %q: admin_port %d is not a port", ensemble.Name, ensemble.AdminPort)
+		}
 		c.validateMembers(ensemble, report)
 	}
 	if len(problems) > 0 {
@@ -92,6 +96,11 @@ func (c *Config) validateMembers(ensemble *Ensemble, report func(int, string, ..
 		}
 		if err := checkAddress(member.Address); err != nil {
 			problem("%v", err)
+		}
+		if member.AdminURL != "" {
+			if parsed, err := url.Parse(member.AdminURL); err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
+				problem("admin_url %q: want http(s)://host:port/commands", member.AdminURL)
+			}
 		}
 		if addresses[member.Address] {
 			problem("duplicate member")

@@ -10,6 +10,9 @@ type Member struct {
 	Up    bool // the process answered at all
 	Mode  zk.Mode
 	Epoch uint32 // zxid epoch, to pick the current leader if two claim it
+	// LeaderNotServing marks a member that answers "not serving" but leads
+	// (leaderServes=no), as its AdminServer says.
+	LeaderNotServing bool
 	// LeaderVoters is, on a leader that answered mntr, the voters in its
 	// quorum including itself; 0 when unknown.
 	LeaderVoters int
@@ -72,6 +75,11 @@ func Evaluate(members []Member) Ensemble {
 			}
 		case zk.ModeFollower:
 			serving++
+		case zk.ModeNotServing:
+			if member.LeaderNotServing {
+				ensemble.LeaderHidden = true
+				serving++
+			}
 		}
 	}
 	ensemble.QuorumSize = QuorumSize(ensemble.Voters)
@@ -83,6 +91,9 @@ func Evaluate(members []Member) Ensemble {
 		if leader.LeaderVoters > 0 && leader.LeaderVoters < serving {
 			ensemble.VotersInQuorum = leader.LeaderVoters
 		}
+	case ensemble.LeaderHidden:
+		// The AdminServer named the non-serving leader; it is counted.
+		ensemble.VotersInQuorum = serving
 	case serving > 0:
 		// Followers serve only when synced with a leader, and that leader is
 		// a voter: it is here, answering "not serving" or not at all.

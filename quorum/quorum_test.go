@@ -70,6 +70,11 @@ func TestEvaluate(t *testing.T) {
 			want:    Ensemble{Voters: 3, QuorumSize: 2, FaultTolerance: 1, VotersUp: 3, VotersInQuorum: 3, LeaderHidden: true, Margin: 1},
 		},
 		{
+			name:    "leaderServes=no, named by the AdminServer",
+			members: []Member{{Voter: true, Up: true, Mode: zk.ModeNotServing, LeaderNotServing: true}, follower, voterDown},
+			want:    Ensemble{Voters: 3, QuorumSize: 2, FaultTolerance: 1, VotersUp: 2, VotersInQuorum: 2, LeaderHidden: true, Margin: 0},
+		},
+		{
 			name:    "two leaders: the newer epoch caps",
 			members: []Member{withLeaderVoters(leader, 3), withLeaderVoters(Member{Voter: true, Up: true, Mode: zk.ModeLeader, Epoch: 2}, 2), follower},
 			want:    Ensemble{Voters: 3, QuorumSize: 2, FaultTolerance: 1, VotersUp: 3, VotersInQuorum: 2, Leaders: 2, Margin: 0},

@@ -1,0 +1,166 @@
+package zk
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// AdminClient calls ZooKeeper's AdminServer (Jetty, admin.serverPort), the
+// fallback where the four-letter words are not whitelisted. Its commands
+// answer JSON under <base>/<command>, base being e.g.
+// http://zk1:8080/commands.
+type AdminClient struct {
+	// HTTPClient defaults to a client without redirects' surprises: the
+	// context bounds every call.
+	HTTPClient *http.Client
+	// MaxAnswerBytes caps the answer; zero means DefaultMaxAnswerBytes.
+	MaxAnswerBytes int64
+}
+
+// Command GETs one AdminServer command and returns its JSON. An answer whose
+// "error" field is set comes back as an error: ErrNotServing for a member
+// without quorum.
+func (c *AdminClient) Command(ctx context.Context, base, command string) ([]byte, error) {
+	word := "admin " + command
+	fail := func(reason string, err error) ([]byte, error) {
+		return nil, &Error{Word: word, Address: base, Reason: reason, Err: err}
+	}
+	request, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base, "/")+"/"+command, nil)
+	if err != nil {
+		return fail(ReasonOther, err)
+	}
+	client := c.HTTPClient
+	if client == nil {
+		client = http.DefaultClient
+	}
+	response, err := client.Do(request)
+	if err != nil {
+		return fail(classify(ctx, err), err)
+	}
+	defer response.Body.Close()
+	limit := c.MaxAnswerBytes
+	if limit <= 0 {
+		limit = DefaultMaxAnswerBytes
+	}
+	var body bytes.Buffer
+	n, err := body.ReadFrom(io.LimitReader(response.Body, limit+1))
+	switch {
+	case err != nil:
+		return fail(classify(ctx, err), err)
+	case n > limit:
+		return fail(ReasonAnswerTooLarge, fmt.Errorf("answer exceeds %d bytes", limit))
+	}
+	// 3.8 answers a member without quorum with {"error": "...not currently
+	// serving..."} for most commands, and monitor with a 500 whose stack
+	// trace says its "zkServer" is null.
+	if bytes.Contains(body.Bytes(), []byte(notServingAnswer)) ||
+		response.StatusCode == http.StatusInternalServerError && bytes.Contains(body.Bytes(), []byte("zkServer&quot; is null")) {
+		return fail(ReasonNotServing, ErrNotServing)
+	}
+	if response.StatusCode != http.StatusOK {
+		return fail(ReasonHTTP, fmt.Errorf("HTTP %s", response.Status))
+	}
+	var envelope struct {
+		Error *string `json:"error"`
+	}
+	if err := json.Unmarshal(body.Bytes(), &envelope); err != nil {
+		return fail(ReasonUnparsable, &ParseError{Word: word, Msg: err.Error()})
+	}
+	if envelope.Error != nil {
+		return fail(ReasonHTTP, fmt.Errorf("AdminServer: %s", *envelope.Error))
+	}
+	return body.Bytes(), nil
+}
+
+// ParseAdminStats reads the AdminServer's stats command into what srvr says.
+func ParseAdminStats(answer []byte) (*Srvr, error) {
+	var stats struct {
+		Version     string `json:"version"`
+		ReadOnly    bool   `json:"read_only"`
+		NodeCount   *int64 `json:"node_count"`
+		ServerStats *struct {
+			ServerState     string  `json:"server_state"`
+			LastZxid        uint64  `json:"last_processed_zxid"`
+			MinLatency      float64 `json:"min_latency"`
+			AvgLatency      float64 `json:"avg_latency"`
+			MaxLatency      float64 `json:"max_latency"`
+			PacketsSent     int64   `json:"packets_sent"`
+			PacketsReceived int64   `json:"packets_received"`
+			Outstanding     int64   `json:"outstanding_requests"`
+			Connections     int64   `json:"num_alive_client_connections"`
+		} `json:"server_stats"`
+	}
+	if err := json.Unmarshal(answer, &stats); err != nil {
+		return nil, &ParseError{Word: "admin stats", Msg: err.Error()}
+	}
+	server := stats.ServerStats
+	if server == nil || stats.Version == "" {
+		return nil, &ParseError{Word: "admin stats", Msg: "no version or server_stats"}
+	}
+	srvr := &Srvr{
+		Version:     ReleaseVersion(stats.Version),
+		FullVersion: stats.Version,
+		LatencyMin:  server.MinLatency / 1000,
+		LatencyAvg:  server.AvgLatency / 1000,
+		LatencyMax:  server.MaxLatency / 1000,
+		Received:    server.PacketsReceived,
+		Sent:        server.PacketsSent,
+		Connections: server.Connections,
+		Outstanding: server.Outstanding,
+		Zxid:        Zxid(server.LastZxid),
+		Mode:        ParseMode(server.ServerState),
+	}
+	if stats.ReadOnly {
+		srvr.Mode = ModeReadOnly
+	}
+	if srvr.Mode == ModeUnknown {
+		return nil, &ParseError{Word: "admin stats", Msg: fmt.Sprintf("unknown server_state %q", server.ServerState)}
+	}
+	if stats.NodeCount != nil {
+		srvr.NodeCount, srvr.HasNodeCount = *stats.NodeCount, true
+	}
+	return srvr, nil
+}
+
+// ParseAdminMonitor reads the AdminServer's monitor command: mntr's keys
+// without the zk_ prefix.
+func ParseAdminMonitor(answer []byte) (*Mntr, error) {
+	var values map[string]any
+	if err := json.Unmarshal(answer, &values); err != nil {
+		return nil, &ParseError{Word: "admin monitor", Msg: err.Error()}
+	}
+	mntr := &Mntr{Numbers: map[string]float64{}, Strings: map[string]string{}}
+	for key, value := range values {
+		key = "zk_" + key
+		switch value := value.(type) {
+		case float64:
+			mntr.Numbers[key] = value
+		case string:
+			mntr.Strings[key] = value
+		}
+	}
+	mntr.Version = ReleaseVersion(mntr.Strings["zk_version"])
+	mntr.ServerState = ParseMode(mntr.Strings["zk_server_state"])
+	if mntr.Version == "" || mntr.Strings["zk_server_state"] == "" {
+		return nil, &ParseError{Word: "admin monitor", Msg: "no version or server_state"}
+	}
+	return mntr, nil
+}
+
+// ParseAdminLeader reads the leader command: whether this member leads. It
+// is how a leader started with leaderServes=no, which answers srvr with
+// "not serving", is told apart from a member without quorum.
+func ParseAdminLeader(answer []byte) (bool, error) {
+	var leader struct {
+		IsLeader *bool `json:"is_leader"`
+	}
+	if err := json.Unmarshal(answer, &leader); err != nil || leader.IsLeader == nil {
+		return false, &ParseError{Word: "admin leader", Msg: "no is_leader"}
+	}
+	return *leader.IsLeader, nil
+}
