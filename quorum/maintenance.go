@@ -222,11 +222,14 @@ func (a *Assessment) inQuorum(peers []Peer, i int) bool {
 }
 
 // CaughtUp reports whether a serving member has caught up with the leader:
-// its zxid is the leader's, ahead of it (the two were probed at slightly
-// different moments), or behind by at most maxLag transactions in the same
-// epoch. When either zxid is unknown the serving mode decides: ZooKeeper
-// lets a follower serve only once it has synced with the leader. It returns
-// the lag in transactions when known.
+// it lacks at most maxLag of the transactions the leader has committed in
+// its epoch. ZooKeeper lets a member serve only once it has synced with the
+// leader, so only transactions after that can be missing: when the member
+// is still in an older epoch (it has applied none since the election; its
+// zxid does not move to the new epoch until then) that is all of the
+// leader's epoch. A member probed a moment after the leader may be ahead.
+// When either zxid is unknown the serving mode decides. It returns the lag
+// in transactions.
 func CaughtUp(peer, leader Peer, maxLag uint64) (bool, uint64) {
 	if !peer.Up || !peer.Mode.Serving() {
 		return false, 0
@@ -234,10 +237,11 @@ func CaughtUp(peer, leader Peer, maxLag uint64) (bool, uint64) {
 	if !peer.ZxidKnown || !leader.ZxidKnown || peer.Zxid >= leader.Zxid {
 		return true, 0
 	}
-	lag := uint64(leader.Zxid - peer.Zxid)
-	// An older epoch means the member has not applied the leader's
-	// NEWLEADER yet, whatever the counters say.
-	return peer.Zxid.Epoch() == leader.Zxid.Epoch() && lag <= maxLag, lag
+	lag := uint64(leader.Zxid.Counter())
+	if peer.Zxid.Epoch() == leader.Zxid.Epoch() {
+		lag -= uint64(peer.Zxid.Counter())
+	}
+	return lag <= maxLag, lag
 }
 
 func (a *Assessment) verdict(peers []Peer, i int, opts Options) Verdict {

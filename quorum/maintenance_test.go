@@ -55,11 +55,21 @@ func impactList(a Assessment) []Impact {
 
 func TestAssessSafeToStop(t *testing.T) {
 	lagging := fiveAndObserver(leader, follower, follower, follower, follower, observer)
-	lagging[3].Zxid -= 5000 // restarted, serving, still replaying
+	for i := range lagging {
+		lagging[i].Zxid = zk.Zxid(1<<32 | 6000)
+	}
+	lagging[3].Zxid = zk.Zxid(1<<32 | 1000) // restarted, serving, still replaying
 	slightlyBehind := fiveAndObserver(leader, follower, follower, follower, follower, observer)
 	slightlyBehind[3].Zxid -= 10 // probed a moment before the leader's last writes
-	oldEpoch := fiveAndObserver(leader, follower, follower, follower, follower, observer)
-	oldEpoch[3].Zxid = zk.Zxid(0x0000000000000100)
+	// After an election the followers keep their old-epoch zxid until the
+	// first write of the new epoch (as captured from real members).
+	newEpoch := fiveAndObserver(leader, follower, follower, follower, follower, observer)
+	newEpoch[0].Zxid = zk.Zxid(0x200000000)
+	busyNewEpoch := fiveAndObserver(leader, follower, follower, follower, follower, observer)
+	for i := range busyNewEpoch {
+		busyNewEpoch[i].Zxid = zk.Zxid(0x200000000 + 5000)
+	}
+	busyNewEpoch[3].Zxid = zk.Zxid(0x100000000 + 7000)
 	ahead := fiveAndObserver(leader, follower, follower, follower, follower, observer)
 	ahead[2].Zxid += 3
 	unknownZxid := fiveAndObserver(leader, follower, follower, follower, follower, observer)
@@ -100,7 +110,8 @@ func TestAssessSafeToStop(t *testing.T) {
 		},
 		{name: "a follower within the lag", peers: slightlyBehind, safe: "111111"},
 		{name: "a follower ahead of the leader (probe order)", peers: ahead, safe: "111111"},
-		{name: "a follower in an older epoch", peers: oldEpoch, safe: "000101"},
+		{name: "followers in the old epoch, none written since the election", peers: newEpoch, safe: "111111"},
+		{name: "a follower still in the old epoch, 5000 written since", peers: busyNewEpoch, safe: "000101", reason: map[int]string{0: "zk4 is 5000 transactions behind"}},
 		{name: "zxid unknown: the serving mode decides", peers: unknownZxid, safe: "111111"},
 		{
 			name:    "two voters down: margin 0, stopping breaks quorum",
@@ -195,6 +206,8 @@ func TestCaughtUp(t *testing.T) {
 		{"not serving", peer(notServing, "", 0), 10, false, 0},
 		{"down", peer(voterDown, "", 0), 10, false, 0},
 		{"unknown zxid", Peer{Member: follower}, 10, true, 0},
+		{"older epoch, leader's epoch within lag", Peer{Member: follower, Zxid: 0x0000000000000fff, ZxidKnown: true}, 500, true, 500},
+		{"older epoch, leader's epoch beyond lag", Peer{Member: follower, Zxid: 0x0000000000000fff, ZxidKnown: true}, 499, false, 500},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
