@@ -150,3 +150,17 @@ func (m *Member) adminMode(ctx context.Context) (string, error) {
 	}
 	return r.ServerStats.ServerState, nil
 }
+
+// adminIsLeader reports whether m's AdminServer says it leads an ensemble
+// in the broadcast phase.
+func (m *Member) adminIsLeader(ctx context.Context) bool {
+	b, err := AdminCommand(ctx, m.AdminAddr, "zabstate")
+	if err != nil {
+		return false
+	}
+	var r struct {
+		IsLeader bool   `json:"is_leader"`
+		ZabState string `json:"zabstate"`
+	}
+	return json.Unmarshal(b, &r) == nil && r.IsLeader && r.ZabState == "broadcast"
+}

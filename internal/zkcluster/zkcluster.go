@@ -275,8 +275,8 @@ func (c *Cluster) writeConfig(m *Member) error {
 	line("admin.serverAddress=127.0.0.1")
 	line("admin.serverPort=%d", m.ports.admin)
 	line("4lw.commands.whitelist=%s", whitelist)
-	// The default 64 MB transaction log preallocation would dominate the
-	// disk use of short-lived members.
+	// preAllocSize is in KiB: 4 MiB instead of the default 64 MiB
+	// transaction log preallocation keeps data directories small.
 	line("preAllocSize=4096")
 	line("quorumListenOnAllIPs=false")
 	if o.LeaderServes != nil {
@@ -324,6 +324,9 @@ func (c *Cluster) launch(m *Member) error {
 		// restarted members rejoin slowly.
 		"-Dzookeeper.fastleader.maxNotificationInterval=1000",
 		"-Dorg.slf4j.simpleLogger.showDateTime=true",
+		// Every four-letter word is logged at INFO; polling would bury
+		// everything else in the log tails.
+		"-Dorg.slf4j.simpleLogger.log.org.apache.zookeeper.server.NIOServerCnxn=warn",
 		"-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
 	}
 	args = append(args, c.opts.JVMArgs...)
@@ -677,6 +680,30 @@ func (c *Cluster) WaitLeader(ctx context.Context) (*Member, error) {
 	return leader, nil
 }
 
+// CLI runs ZooKeeper's command-line client (ZooKeeperMain) once against
+// member id with the given command, for example "create", "/a", "x" or
+// "reconfig", "-remove", "3", and returns its combined output. The client
+// retries an unreachable member forever, so ctx should have a deadline.
+func (c *Cluster) CLI(ctx context.Context, id int, args ...string) ([]byte, error) {
+	m, err := c.member(id)
+	if err != nil {
+		return nil, err
+	}
+	full := append([]string{"-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+		// Keep the client's connection chatter out of the output.
+		"-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+		"-Dorg.slf4j.simpleLogger.log.org.apache.zookeeper.util.ServiceUtils=off",
+		"-cp", c.inst.classpath, "org.apache.zookeeper.ZooKeeperMain", "-server", m.ClientAddr}, args...)
+	cmd := exec.CommandContext(ctx, c.inst.java, full...)
+	cmd.Env = append(os.Environ(), "JAVA_TOOL_OPTIONS=")
+	cmd.SysProcAttr = sysProcAttr()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return out, fmt.Errorf("zkcluster: zkCli %s on member %d: %w\n%s", strings.Join(args, " "), id, err, out)
+	}
+	return out, nil
+}
+
 // PIDs returns the process ids of the member JVMs that have not exited.
 func (c *Cluster) PIDs() []int {
 	var pids []int
@@ -742,7 +769,13 @@ func (m *Member) Mode(ctx context.Context) (string, error) {
 	if bytes.Contains(b, []byte("not in the whitelist")) {
 		return m.adminMode(ctx)
 	}
-	return parseMode(b)
+	mode, err := parseMode(b)
+	if mode == ModeNotServing && m.adminIsLeader(ctx) {
+		// With leaderServes=no the leader refuses srvr like a member
+		// without quorum; only the AdminServer tells them apart.
+		return ModeLeader, nil
+	}
+	return mode, err
 }
 
 // FourLetterWord sends word to m's client port and returns the raw answer.

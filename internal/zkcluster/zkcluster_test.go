@@ -182,6 +182,34 @@ func TestStandalone(t *testing.T) {
 	}
 }
 
+func TestLeaderServesNo(t *testing.T) {
+	no := false
+	c := StartT(t, Options{Voters: 3, LeaderServes: &no})
+	leader, err := c.Leader(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The leader refuses four-letter words like a member without quorum,
+	// yet Mode and Leader identify it through the AdminServer.
+	b, err := leader.FourLetterWord(t.Context(), "srvr")
+	if err != nil || !strings.Contains(string(b), notServingText) {
+		t.Errorf("leader srvr = %q, %v; want not serving", b, err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	follower := c.Voters()[0]
+	if follower == leader {
+		follower = c.Voters()[1]
+	}
+	out, err := c.CLI(ctx, follower.ID, "create", "/zkcluster", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "Created /zkcluster") {
+		t.Errorf("create output: %s", out)
+	}
+}
+
 func TestNotInstalled(t *testing.T) {
 	t.Setenv(ClasspathDirEnv, t.TempDir())
 	_, err := Start(t.Context(), Options{Standalone: true})
