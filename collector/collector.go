@@ -84,6 +84,7 @@ func (e *Exporter) writeEnsemble(ch chan<- prometheus.Metric, result *EnsembleRe
 		}
 		writeMember(ch, member, labels)
 	}
+	e.writeMaintenance(ch, result)
 }
 
 // writeMember writes one member's metrics. A value comes from srvr when srvr

@@ -122,3 +122,13 @@ func (m *selfMetrics) forget(old, current *config.Config) {
 		}
 	}
 }
+
+// Maintenance companion: what may be stopped now, and what outages cost.
+var (
+	safeToStopDesc           = memberDesc("member_safe_to_stop", "1 if stopping the member now keeps a quorum and the one-at-a-time rule holds: it serves, one leader serves, every other voter serves and has caught up with the leader (zxid within 1000 transactions in the leader's epoch). An observer: 1 whenever it serves.")
+	stopImpactDesc           = memberDesc("member_stop_impact", "What stopping the member now would cost; exactly one impact is 1. none: already down or not serving. read_capacity: an observer. fault_tolerance: a follower. election: the leader. quorum: quorum would be, or is, lost.", "impact")
+	datacenterLossMarginDesc = ensembleDesc("datacenter_loss_margin", "Quorum margin left if every member of the datacenter were lost now. Negative: losing it loses quorum. Only for ensembles with datacenters configured; unlabelled members count as datacenter \"\".", "datacenter")
+	sizingAdviceDesc         = ensembleDesc("sizing_advice", "1 if the advice applies. too_many_voters: more than 9 voters slow every write. too_many_voters_in_one_datacenter: more than 5 voters in one datacenter.", "advice")
+	lastUnavailabilityDesc   = ensembleDesc("last_unavailability_seconds", "How long the latest ended outage (no leader serving with a quorum) lasted, from the first probe round without quorum to the first with it. Absent until one has ended.")
+	unavailableSecondsDesc   = ensembleDesc("unavailable_seconds_total", "Time without a serving quorum seen since the exporter started or reloaded, the current outage included.")
+)

@@ -125,9 +125,10 @@ func (e *Exporter) Probe(ctx context.Context, name string) (*EnsembleResult, err
 		result := e.probeEnsemble(roundCtx, state)
 		state.mu.Lock()
 		previous := state.last
+		result.Availability = nextAvailability(previous, result)
 		state.last = result
 		state.mu.Unlock()
-		e.logChanges(previous, result)
+		e.logEvents(previous, result)
 		return result
 	})
 	if shared {
@@ -159,22 +160,6 @@ func (e *Exporter) recordError(ensemble *config.Ensemble, member *config.Member,
 	reason := zk.Reason(err)
 	e.self.probeErrors.WithLabelValues(ensemble.Name, member.Address, reason).Inc()
 	e.logger.Debug("probe failed", "ensemble", ensemble.Name, "member", member.Address, "word", word, "reason", reason, "err", err)
-}
-
-// logChanges writes one line per event worth an operator's attention.
-func (e *Exporter) logChanges(previous, current *EnsembleResult) {
-	for i, member := range current.Members {
-		if member.Up {
-			continue
-		}
-		// Log a down member at warn once, on the transition; debug after.
-		level := slog.LevelDebug
-		if previous == nil || i >= len(previous.Members) || previous.Members[i].Up || previous.Members[i].Member.Address != member.Member.Address {
-			level = slog.LevelWarn
-		}
-		e.logger.Log(context.Background(), level, "member down", "ensemble", current.Ensemble.Name,
-			"member", member.Member.Address, "reason", zk.Reason(member.Err), "err", member.Err)
-	}
 }
 
 // newZKClient builds a four-letter-word client, with TLS when configured.

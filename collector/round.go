@@ -24,6 +24,8 @@ type EnsembleResult struct {
 	// ServerIDs maps member address to server id, configured or learned.
 	ServerIDs map[string]int
 	Time      time.Time
+	// Availability carries outages across rounds; see maintenance.go.
+	Availability Availability
 }
 
 // ServerID returns the member's server id label value, "" when unknown.
