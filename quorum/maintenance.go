@@ -329,19 +329,27 @@ func (a *Assessment) datacenterMargins(peers []Peer) []DatacenterMargin {
 		}
 		return a.inQuorum(peers, i)
 	}
+	counted := 0
 	byName := map[string]*DatacenterMargin{}
+	inside := map[string]int{}
 	for i, peer := range peers {
 		dc := byName[peer.Datacenter]
 		if dc == nil {
-			dc = &DatacenterMargin{Datacenter: peer.Datacenter, Margin: q.Margin}
+			dc = &DatacenterMargin{Datacenter: peer.Datacenter}
 			byName[peer.Datacenter] = dc
 		}
 		if peer.Voter {
 			dc.Voters++
 		}
 		if counts(i) {
-			dc.Margin--
+			counted++
+			inside[peer.Datacenter]++
 		}
+	}
+	for name, dc := range byName {
+		// Never above the margin itself: a leader's own count may be
+		// lower than the modes say.
+		dc.Margin = min(q.Margin, counted-inside[name]-q.QuorumSize)
 	}
 	margins := make([]DatacenterMargin, 0, len(byName))
 	for _, dc := range byName {
