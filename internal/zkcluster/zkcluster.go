@@ -54,7 +54,8 @@ type Options struct {
 	InitLimit, SyncLimit int
 
 	// Whitelist maps a member id to its 4lw.commands.whitelist value.
-	// Members not in the map get "*".
+	// Members not in the map get "*"; an empty value leaves the line out
+	// so ZooKeeper's default applies.
 	Whitelist map[int]string
 	// LeaderServes sets leaderServes=yes/no; nil leaves ZooKeeper's
 	// default (yes).
@@ -274,7 +275,9 @@ func (c *Cluster) writeConfig(m *Member) error {
 	line("admin.enableServer=true")
 	line("admin.serverAddress=127.0.0.1")
 	line("admin.serverPort=%d", m.ports.admin)
-	line("4lw.commands.whitelist=%s", whitelist)
+	if whitelist != "" {
+		line("4lw.commands.whitelist=%s", whitelist)
+	}
 	// preAllocSize is in KiB: 4 MiB instead of the default 64 MiB
 	// transaction log preallocation keeps data directories small.
 	line("preAllocSize=4096")

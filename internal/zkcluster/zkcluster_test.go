@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -274,5 +276,59 @@ func TestPrefixWriter(t *testing.T) {
 	}
 	if want := "zk1 a\nzk1 bc\nzk1 \nzk1 d\n"; b.String() != want {
 		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}
+
+func TestWriteConfig(t *testing.T) {
+	no := false
+	opts, err := Options{
+		Voters: 2, Observers: 1, LeaderServes: &no,
+		Whitelist:   map[int]string{2: "", 3: "srvr"},
+		ExtraConfig: map[int][]string{1: {"maxClientCnxns=5"}},
+	}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Cluster{opts: opts, baseDir: t.TempDir()}
+	for id := 1; id <= 3; id++ {
+		dir := t.TempDir()
+		c.members = append(c.members, &Member{
+			ID: id, Observer: id == 3, Dir: dir,
+			ConfigPath: filepath.Join(dir, "zoo.cfg"), DataDir: filepath.Join(dir, "data"),
+			ports: memberPorts{id * 10, id*10 + 1, id*10 + 2, id*10 + 3},
+		})
+	}
+	cfg := map[int]string{}
+	for _, m := range c.members {
+		if err := c.writeConfig(m); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(m.ConfigPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg[m.ID] = string(b)
+		if myid, _ := os.ReadFile(filepath.Join(m.DataDir, "myid")); string(myid) != strconv.Itoa(m.ID)+"\n" {
+			t.Errorf("member %d: myid %q", m.ID, myid)
+		}
+	}
+	for _, want := range []string{
+		"tickTime=500\n", "syncLimit=5\n", "clientPort=10\n", "admin.serverPort=11\n",
+		"4lw.commands.whitelist=*\n", "leaderServes=no\n", "standaloneEnabled=false\n",
+		"server.1=127.0.0.1:12:13;127.0.0.1:10\n", "server.3=127.0.0.1:32:33:observer;127.0.0.1:30\n",
+		"clientPortAddress=127.0.0.1\n", "admin.serverAddress=127.0.0.1\n", "quorumListenOnAllIPs=false\n",
+	} {
+		if !strings.Contains(cfg[1], want) {
+			t.Errorf("member 1 config lacks %q:\n%s", want, cfg[1])
+		}
+	}
+	if !strings.HasSuffix(cfg[1], "maxClientCnxns=5\n") {
+		t.Errorf("extra config not last:\n%s", cfg[1])
+	}
+	if strings.Contains(cfg[2], "4lw.commands.whitelist") {
+		t.Errorf("empty whitelist should omit the line:\n%s", cfg[2])
+	}
+	if !strings.Contains(cfg[3], "4lw.commands.whitelist=srvr\n") || !strings.Contains(cfg[3], "peerType=observer\n") {
+		t.Errorf("observer config:\n%s", cfg[3])
 	}
 }
