@@ -1,0 +1,296 @@
+// Command capture starts real ZooKeeper members with zkcluster and saves
+// their raw answers to four-letter words and AdminServer commands, one
+// directory per server state, as test data for the parsers:
+//
+//	go run ./internal/zkcluster/capture -out zk/testdata
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/quorumwatch/zookeeper_exporter/internal/zkcluster"
+)
+
+var (
+	words         = []string{"srvr", "stat", "mntr", "conf", "ruok", "isro", "envi"}
+	adminCommands = []string{"monitor", "stats", "leader", "voting_view", "zabstate", "ruok", "server_stats"}
+)
+
+// placeholderDir replaces the temporary cluster directory in answers (conf
+// and envi print it) so the files do not depend on the machine.
+const placeholderDir = "/var/lib/zookeeper"
+
+func main() {
+	out := flag.String("out", "zk/testdata", "directory to write <state>/<word> files to")
+	timeout := flag.Duration("timeout", 5*time.Minute, "overall time limit")
+	only := flag.String("only", "", "comma-separated steps to run (default all): "+stepNames())
+	flag.Parse()
+	log.SetFlags(log.Ltime)
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	cp := &capturer{out: *out}
+	failed := false
+	for _, s := range steps {
+		if *only != "" && !slices.Contains(strings.Split(*only, ","), s.name) {
+			continue
+		}
+		log.Printf("capturing %s", s.name)
+		if err := s.run(cp, ctx); err != nil {
+			log.Printf("%s: %v", s.name, err)
+			failed = true
+		}
+	}
+	if failed {
+		os.Exit(1)
+	}
+}
+
+var steps = []struct {
+	name string
+	run  func(*capturer, context.Context) error
+}{
+	{"ensemble", (*capturer).ensemble},
+	{"standalone", (*capturer).standalone},
+	{"not_whitelisted", (*capturer).notWhitelisted},
+	{"default_whitelist", (*capturer).defaultWhitelist},
+	{"leader_serves_no", (*capturer).leaderServesNo},
+	{"read_only", (*capturer).readOnly},
+	{"reconfig_removed", (*capturer).reconfigRemoved},
+}
+
+func stepNames() string {
+	var names []string
+	for _, s := range steps {
+		names = append(names, s.name)
+	}
+	return strings.Join(names, ",")
+}
+
+type capturer struct {
+	out string
+}
+
+// ensemble captures leader, follower and observer of a 3+1 ensemble, then
+// kills two voters and captures the survivors without quorum.
+func (cp *capturer) ensemble(ctx context.Context) error {
+	c, err := zkcluster.Start(ctx, zkcluster.Options{Voters: 3, Observers: 1})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	leader, follower, err := roles(ctx, c)
+	if err != nil {
+		return err
+	}
+	observer := c.Observers()[0]
+	for state, m := range map[string]*zkcluster.Member{"leader": leader, "follower": follower, "observer": observer} {
+		if err := cp.member(ctx, c, m, state); err != nil {
+			return err
+		}
+	}
+	if err := c.Kill(leader.ID); err != nil {
+		return err
+	}
+	if err := c.Kill(follower.ID); err != nil {
+		return err
+	}
+	var survivor *zkcluster.Member
+	for _, m := range c.Voters() {
+		if m != leader && m != follower {
+			survivor = m
+		}
+	}
+	if err := waitMode(ctx, c, survivor, zkcluster.ModeNotServing); err != nil {
+		return err
+	}
+	if err := waitMode(ctx, c, observer, zkcluster.ModeNotServing); err != nil {
+		return err
+	}
+	if err := cp.member(ctx, c, survivor, "not_serving"); err != nil {
+		return err
+	}
+	return cp.member(ctx, c, observer, "not_serving_observer")
+}
+
+func (cp *capturer) standalone(ctx context.Context) error {
+	c, err := zkcluster.Start(ctx, zkcluster.Options{Standalone: true})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return cp.member(ctx, c, c.Member(1), "standalone")
+}
+
+func (cp *capturer) notWhitelisted(ctx context.Context) error {
+	c, err := zkcluster.Start(ctx, zkcluster.Options{Standalone: true, Whitelist: map[int]string{1: "srvr"}})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return cp.member(ctx, c, c.Member(1), "not_whitelisted")
+}
+
+// defaultWhitelist captures a member without 4lw.commands.whitelist.
+func (cp *capturer) defaultWhitelist(ctx context.Context) error {
+	c, err := zkcluster.Start(ctx, zkcluster.Options{Standalone: true, Whitelist: map[int]string{1: ""}})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return cp.member(ctx, c, c.Member(1), "default_whitelist")
+}
+
+func (cp *capturer) leaderServesNo(ctx context.Context) error {
+	no := false
+	c, err := zkcluster.Start(ctx, zkcluster.Options{Voters: 3, LeaderServes: &no})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	leader, follower, err := roles(ctx, c)
+	if err != nil {
+		return err
+	}
+	if err := cp.member(ctx, c, leader, "leader_serves_no"); err != nil {
+		return err
+	}
+	return cp.member(ctx, c, follower, "leader_serves_no_follower")
+}
+
+// readOnly captures a voter of a read-only-enabled ensemble after the other
+// two voters were killed.
+func (cp *capturer) readOnly(ctx context.Context) error {
+	c, err := zkcluster.Start(ctx, zkcluster.Options{Voters: 3, JVMArgs: []string{"-Dreadonlymode.enabled=true"}})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.Kill(1); err != nil {
+		return err
+	}
+	if err := c.Kill(2); err != nil {
+		return err
+	}
+	m := c.Member(3)
+	if err := waitMode(ctx, c, m, zkcluster.ModeReadOnly); err != nil {
+		return err
+	}
+	return cp.member(ctx, c, m, "read_only")
+}
+
+// roles returns the leader and one follower.
+func roles(ctx context.Context, c *zkcluster.Cluster) (leader, follower *zkcluster.Member, err error) {
+	leader, err = c.WaitLeader(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, m := range c.Voters() {
+		if mode, _ := m.Mode(ctx); mode == zkcluster.ModeFollower {
+			return leader, m, nil
+		}
+	}
+	return nil, nil, errors.New("no follower")
+}
+
+func waitMode(ctx context.Context, c *zkcluster.Cluster, m *zkcluster.Member, want string) error {
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	var last string
+	err := c.WaitFor(wctx, func() bool {
+		last, _ = m.Mode(wctx)
+		return last == want
+	})
+	if err != nil {
+		return fmt.Errorf("member %d: waiting for mode %s (last %q): %w", m.ID, want, last, err)
+	}
+	return nil
+}
+
+// member saves every answer of m to cp.out/state.
+func (cp *capturer) member(ctx context.Context, c *zkcluster.Cluster, m *zkcluster.Member, state string) error {
+	dir := filepath.Join(cp.out, state)
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	save := func(name string, b []byte) error {
+		return os.WriteFile(filepath.Join(dir, name), sanitize(b, c.Dir()), 0o644)
+	}
+	for _, w := range words {
+		b, err := m.FourLetterWord(ctx, w)
+		if err != nil {
+			log.Printf("%s: member %d: %s: %v (saving %d bytes)", state, m.ID, w, err, len(b))
+		}
+		if err := save(w, b); err != nil {
+			return err
+		}
+	}
+	for _, cmd := range adminCommands {
+		b, err := m.Admin(ctx, cmd)
+		if err != nil {
+			log.Printf("%s: member %d: admin %s: %v (saving %d bytes)", state, m.ID, cmd, err, len(b))
+		}
+		if err := save("admin_"+cmd+".json", b); err != nil {
+			return err
+		}
+	}
+	log.Printf("%s: member %d saved to %s", state, m.ID, dir)
+	return nil
+}
+
+var hostLine = regexp.MustCompile(`(?m)^host\.name=.*$`)
+
+// sanitize removes what depends on the capturing machine.
+func sanitize(b []byte, clusterDir string) []byte {
+	b = bytes.ReplaceAll(b, []byte(clusterDir), []byte(placeholderDir))
+	b = hostLine.ReplaceAll(b, []byte("host.name=zkhost"))
+	if h, err := os.Hostname(); err == nil && len(h) > 3 {
+		b = bytes.ReplaceAll(b, []byte(h), []byte("zkhost"))
+	}
+	if strings.Contains(string(b), os.TempDir()+"/zkcluster-") {
+		log.Printf("warning: temporary path left in answer")
+	}
+	return b
+}
+
+// reconfigRemoved removes a follower from a reconfigurable ensemble and
+// captures it and the leader afterwards.
+func (cp *capturer) reconfigRemoved(ctx context.Context) error {
+	extra := []string{"skipACL=yes"}
+	c, err := zkcluster.Start(ctx, zkcluster.Options{
+		Voters:          3,
+		ReconfigEnabled: true,
+		ExtraConfig:     map[int][]string{1: extra, 2: extra, 3: extra},
+	})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	leader, follower, err := roles(ctx, c)
+	if err != nil {
+		return err
+	}
+	out, err := c.CLI(ctx, leader.ID, "reconfig", "-remove", fmt.Sprint(follower.ID))
+	log.Printf("reconfig -remove %d: %s", follower.ID, out)
+	if err != nil {
+		return err
+	}
+	time.Sleep(2 * time.Second)
+	if err := cp.member(ctx, c, follower, "reconfig_removed"); err != nil {
+		return err
+	}
+	return cp.member(ctx, c, leader, "reconfig_leader")
+}
