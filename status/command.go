@@ -1,0 +1,200 @@
+package status
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/quorumwatch/zookeeper_exporter/collector"
+	"github.com/quorumwatch/zookeeper_exporter/config"
+	"github.com/quorumwatch/zookeeper_exporter/quorum"
+)
+
+// Exit statuses of the status command. A degraded ensemble (below its
+// designed tolerance but able to lose another voter, as during rolling
+// maintenance) exits 0: the summary line says so.
+const (
+	ExitHealthy = 0 // every ensemble healthy or degraded; or --can-stop: safe
+	ExitError   = 1 // configuration, unknown ensemble or member
+	ExitUsage   = 2 // bad flags (kingpin's own parse errors exit 2 too)
+	ExitAtRisk  = 3 // margin 0 on an ensemble designed to lose a voter, or two leaders
+	ExitLost    = 4 // negative margin, or the probe round did not finish
+	ExitNotSafe = 5 // --can-stop: stopping the member now is not safe
+)
+
+// ExitCode maps the worst health to an exit status.
+func ExitCode(h quorum.Health) int {
+	switch h {
+	case quorum.HealthAtRisk:
+		return ExitAtRisk
+	case quorum.HealthLost:
+		return ExitLost
+	}
+	return ExitHealthy
+}
+
+// Command is the status command's flags.
+type Command struct {
+	ensemble *string
+	canStop  *string
+	watch    *bool
+	interval *time.Duration
+	output   *string
+}
+
+// Register adds the status command's flags to cmd.
+func Register(cmd *kingpin.CmdClause) *Command {
+	return &Command{
+		ensemble: cmd.Flag("ensemble", "Show only this ensemble (needed with --can-stop when several are configured).").String(),
+		canStop:  cmd.Flag("can-stop", "Exit 0 only if stopping this member (address or server id) now is safe, else 5 with the reason. With --watch, wait until it is.").String(),
+		watch:    cmd.Flag("watch", "Probe again every --interval and redraw, until interrupted.").Bool(),
+		interval: cmd.Flag("interval", "How often --watch probes.").Default("2s").Duration(),
+		output:   cmd.Flag("output", "table (coloured on a terminal), plain (key=value lines) or json.").Default("table").Enum("table", "plain", "json"),
+	}
+}
+
+// Run probes the configured ensembles and writes their status to stdout;
+// it returns the exit status.
+func (c *Command) Run(cfg *config.Config, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// Events would scroll the table away; the table shows the same.
+	exporter, err := collector.New(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		fmt.Fprintf(stderr, "status: %v\n", err)
+		return ExitError
+	}
+	names, err := c.ensembles(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "status: %v\n", err)
+		return ExitError
+	}
+	if *c.interval <= 0 {
+		fmt.Fprintln(stderr, "status: --interval must be positive")
+		return ExitUsage
+	}
+	timeout := roundTimeout(cfg)
+	terminal := isTerminal(stdout)
+	for round := 0; ; round++ {
+		roundCtx, cancel := context.WithTimeout(ctx, timeout)
+		report := Collect(roundCtx, exporter, names)
+		cancel()
+		if ctx.Err() != nil {
+			return ExitError // interrupted mid-round: no answer
+		}
+		var code int
+		if *c.canStop != "" {
+			var line string
+			code, line = canStop(report.Ensembles[0], *c.canStop)
+			fmt.Fprintln(stdout, line)
+			if code != ExitNotSafe || !*c.watch {
+				return code
+			}
+		} else {
+			code = ExitCode(report.Health)
+			if err := c.write(stdout, report, terminal, round); err != nil {
+				fmt.Fprintf(stderr, "status: %v\n", err)
+				return ExitError
+			}
+			if !*c.watch {
+				return code
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return code
+		case <-time.After(*c.interval):
+		}
+	}
+}
+
+// ensembles returns the names to probe.
+func (c *Command) ensembles(cfg *config.Config) ([]string, error) {
+	if *c.ensemble != "" {
+		if cfg.Ensemble(*c.ensemble) == nil {
+			return nil, fmt.Errorf("ensemble %q is not configured", *c.ensemble)
+		}
+		return []string{*c.ensemble}, nil
+	}
+	if *c.canStop != "" && len(cfg.Ensembles) != 1 {
+		return nil, fmt.Errorf("--can-stop needs --ensemble: %d ensembles are configured", len(cfg.Ensembles))
+	}
+	var names []string
+	for _, ensemble := range cfg.Ensembles {
+		names = append(names, ensemble.Name)
+	}
+	return names, nil
+}
+
+// roundTimeout leaves every member its own timeout, with room for queueing
+// behind the exporter's limit on probes in flight.
+func roundTimeout(cfg *config.Config) time.Duration {
+	longest := time.Duration(0)
+	for _, ensemble := range cfg.Ensembles {
+		longest = max(longest, cfg.MemberTimeout(ensemble))
+	}
+	return 3*longest + time.Second
+}
+
+// canStop returns the exit status and one line for --can-stop.
+func canStop(e Ensemble, member string) (int, string) {
+	if e.Error != "" {
+		return ExitNotSafe, fmt.Sprintf("not safe: %s: probe failed: %s", e.Name, e.Error)
+	}
+	for _, m := range e.Members {
+		if m.Member != member && (m.ServerID == "" || m.ServerID != member) {
+			continue
+		}
+		if m.SafeToStop {
+			return ExitHealthy, fmt.Sprintf("safe: %s may be stopped now: %s", memberByID(m), m.Reason)
+		}
+		return ExitNotSafe, fmt.Sprintf("not safe: %s: %s", memberByID(m), m.Reason)
+	}
+	return ExitError, fmt.Sprintf("error: %q is neither the address nor the server id of a member of %s", member, e.Name)
+}
+
+// write renders one round. On a terminal --watch redraws in place;
+// elsewhere rounds follow each other.
+func (c *Command) write(w io.Writer, report Report, terminal bool, round int) error {
+	if *c.watch {
+		switch {
+		case terminal && *c.output == "table":
+			fmt.Fprintf(w, "\033[H\033[2J%s, every %s (Ctrl-C to stop)\n\n", report.Time.Format("15:04:05"), *c.interval)
+		case *c.output != "json" && round > 0:
+			fmt.Fprintf(w, "\n--- %s\n", report.Time.Format(time.RFC3339))
+		}
+	}
+	switch *c.output {
+	case "json":
+		return WriteJSON(w, report)
+	case "plain":
+		return WritePlain(w, report)
+	}
+	return WriteTable(w, report, terminal && os.Getenv("NO_COLOR") == "")
+}
+
+// isTerminal reports whether w is a character device (a terminal) other
+// than a dumb one.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// memberByID is for messages: "127.0.0.1:2181 (server 3)".
+func memberByID(m Member) string {
+	if m.ServerID == "" {
+		return m.Member
+	}
+	return m.Member + " (server " + m.ServerID + ")"
+}
