@@ -29,6 +29,7 @@ import (
 	"github.com/quorumwatch/zookeeper_exporter/collector"
 	"github.com/quorumwatch/zookeeper_exporter/config"
 	"github.com/quorumwatch/zookeeper_exporter/rules"
+	"github.com/quorumwatch/zookeeper_exporter/status"
 )
 
 const exporterName = "zookeeper_exporter"
@@ -99,6 +100,7 @@ func run(args []string) int {
 	serveFlags := registerServeFlags(serve)
 	checkOnly := app.Flag("config.check", "Validate the configuration and exit: 0 if valid.").Bool()
 	rulesCommand := rules.Register(app.Command("rules", "Write the alerting and recording rules (and, with --rules.dashboards-dir, the dashboards) from the embedded mixin."))
+	statusCommand := status.Register(app.Command("status", "Probe the ensembles once (or --watch) and show members, quorum margin and who is safe to stop. Exit 0 healthy, 3 at risk, 4 lost; with --can-stop, 0 safe, 5 not."))
 
 	command, err := app.Parse(args)
 	if err != nil {
@@ -126,6 +128,9 @@ func run(args []string) int {
 	if *checkOnly {
 		fmt.Printf("%s: configuration is valid (%d ensembles)\n", cfg.Source, len(cfg.Ensembles))
 		return 0
+	}
+	if command == "status" {
+		return statusCommand.Run(cfg, os.Stdout, os.Stderr)
 	}
 	return runServer(logger, &sources, cfg, serveFlags)
 }
@@ -169,6 +174,7 @@ func runServer(logger *slog.Logger, sources *sourceFlags, cfg *config.Config, fl
 	mux := http.NewServeMux()
 	mux.HandleFunc(*flags.metricsPath, handlers.metrics)
 	mux.HandleFunc("/probe", handlers.probe)
+	mux.Handle("/status", status.Handler(exporter, *flags.scrapeTimeout))
 	mux.HandleFunc("/-/reload", reloader.handle)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy.") })
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Ready.") })
@@ -215,6 +221,7 @@ func landingConfig(metricsPath string) web.LandingConfig {
 		Links: []web.LandingLinks{
 			{Address: metricsPath, Text: "Metrics", Description: "Every configured ensemble"},
 			{Address: "probe", Text: "Probe", Description: "One ensemble: /probe?ensemble=NAME"},
+			{Address: "status", Text: "Status", Description: "Live table of every ensemble: members, quorum margin, who is safe to stop"},
 		},
 	}
 }

@@ -9,6 +9,7 @@ missing=()
 command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
 command -v jsonnet >/dev/null && command -v jsonnetfmt >/dev/null || missing+=(jsonnet)
+command -v chromium >/dev/null || missing+=(chromium)
 for extra in "$@"; do
   command -v "$extra" >/dev/null || missing+=("$extra")
 done
