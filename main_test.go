@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -49,12 +50,30 @@ func freePort(t *testing.T) string {
 	return listener.Addr().String()
 }
 
+// lockedBuffer collects a process's output while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // startExporter runs the binary and waits until it answers.
-func startExporter(t *testing.T, args ...string) (base string, logs *bytes.Buffer, cmd *exec.Cmd) {
+func startExporter(t *testing.T, args ...string) (base string, logs *lockedBuffer, cmd *exec.Cmd) {
 	t.Helper()
 	address := freePort(t)
 	cmd = exec.Command(exporterBinary, append([]string{"--web.listen-address=" + address}, args...)...)
-	logs = &bytes.Buffer{}
+	logs = &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

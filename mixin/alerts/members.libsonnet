@@ -29,7 +29,13 @@ local util = import 'util.libsonnet';
             c,
             'ZooKeeperMemberNotServing',
             'warning',
-            'zookeeper_server_mode{%(zookeeperSelector)s, mode=~"%(notServingModes)s"} == 1' % c,
+            // A leader started with leaderServes=no answers "not serving" by
+            // design; the exporter marks its ensemble leader_hidden.
+            |||
+              zookeeper_server_mode{%(zookeeperSelector)s, mode=~"%(notServingModes)s"} == 1
+              unless on (ensemble)
+              (zookeeper_ensemble_leader_hidden{%(zookeeperSelector)s} == 1)
+            ||| % c,
             c.memberNotServingFor,
             'A ZooKeeper member answers but does not serve clients.',
             'Member {{ $labels.member }} ({{ $labels.role }}) of ZooKeeper ensemble {{ $labels.ensemble }} answers but is in mode {{ $labels.mode }}: it cannot reach a leader, so it serves no requests (or only stale reads). Check its network path to the other members (quorum and election ports) and its log for election errors.',

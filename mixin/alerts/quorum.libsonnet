@@ -15,7 +15,7 @@ local util = import 'util.libsonnet';
               zookeeper_ensemble_quorum_margin{%(zookeeperSelector)s} < 0
               or
               (
-                zookeeper_ensemble_leaders{%(zookeeperSelector)s} == 0
+                zookeeper_ensemble_voters_in_quorum{%(zookeeperSelector)s} == 0
                 and
                 zookeeper_ensemble_voters{%(zookeeperSelector)s} > 0
               )
