@@ -66,6 +66,7 @@ func (e *Exporter) writeEnsemble(ch chan<- prometheus.Metric, result *EnsembleRe
 	gauge(leadersDesc, float64(q.Leaders), name)
 	gauge(quorumMarginDesc, float64(q.Margin), name)
 	gauge(evenVotersDesc, boolValue(q.Voters%2 == 0), name)
+	gauge(leaderHiddenDesc, boolValue(q.LeaderHidden), name)
 	if result.VoterSetMatches != nil {
 		gauge(voterSetDesc, boolValue(*result.VoterSetMatches), name)
 	}

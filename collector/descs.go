@@ -63,6 +63,7 @@ var (
 	leadersDesc        = ensembleDesc("leaders", "Members reporting leader (or standalone). More than 1 means a stale leader or split brain.")
 	quorumMarginDesc   = ensembleDesc("quorum_margin", "How many more voters the ensemble can lose and still have, or form, a quorum. 0: the next voter loss breaks quorum. Negative: quorum is lost, by that many voters.")
 	voterSetDesc       = ensembleDesc("voter_set_matches", "1 if the ensemble's own voter set (conf) matches the configured voters, 0 if not. Absent when no serving member answered conf.")
+	leaderHiddenDesc   = ensembleDesc("leader_hidden", "1 if followers serve but no member says leader: a leader started with leaderServes=no answers 'not serving'. It is counted in voters_in_quorum.")
 	evenVotersDesc     = ensembleDesc("even_voters", "1 if the configured number of voters is even: it tolerates no more failures than one voter fewer.")
 )
 

@@ -32,6 +32,7 @@ type Exporter struct {
 	probeSlots chan struct{}
 	// newClient builds the word client of an ensemble; tests replace it.
 	newClient func(*config.Ensemble) (wordClient, error)
+	admin     adminCaller
 
 	mu        sync.RWMutex
 	config    *config.Config
@@ -43,6 +44,7 @@ type Exporter struct {
 type ensembleState struct {
 	ensemble *config.Ensemble
 	client   wordClient
+	admin    adminCaller
 	timeout  time.Duration
 	rounds   roundGroup
 
@@ -58,6 +60,7 @@ func New(cfg *config.Config, logger *slog.Logger) (*Exporter, error) {
 		self:       newSelfMetrics(),
 		probeSlots: make(chan struct{}, DefaultMaxConcurrentProbes),
 		newClient:  newZKClient,
+		admin:      &zk.AdminClient{},
 		ensembles:  map[string]*ensembleState{},
 	}
 	if err := exporter.SetConfig(cfg); err != nil {
@@ -76,7 +79,7 @@ func (e *Exporter) SetConfig(cfg *config.Config) error {
 		if err != nil {
 			return fmt.Errorf("ensemble %q: %w", ensemble.Name, err)
 		}
-		state := &ensembleState{ensemble: ensemble, client: client, timeout: cfg.MemberTimeout(ensemble), serverIDs: map[string]int{}}
+		state := &ensembleState{ensemble: ensemble, client: client, admin: e.admin, timeout: cfg.MemberTimeout(ensemble), serverIDs: map[string]int{}}
 		e.mu.RLock()
 		if old := e.ensembles[ensemble.Name]; old != nil {
 			old.mu.Lock()

@@ -29,6 +29,9 @@ type MemberResult struct {
 	Conf *zk.Conf // nil unless conf answered with data
 	// Allowed records, for each word tried, whether the member executes it.
 	Allowed map[string]bool
+	// LeaderNotServing is set when the AdminServer says a member that
+	// answers "not serving" leads: a leader started with leaderServes=no.
+	LeaderNotServing bool
 	// Err is the first failure that left the member down or a word unused.
 	Err      error
 	Duration time.Duration
@@ -42,20 +45,41 @@ func (r *MemberResult) Zxid() (zk.Zxid, bool) {
 	return r.Srvr.Zxid, true
 }
 
+// refused reports whether the member's whitelist refused word.
+func (r *MemberResult) refused(word string) bool {
+	allowed, tried := r.Allowed[word]
+	return tried && !allowed
+}
+
 // wordClient sends one word to one member; zk.Client satisfies it, and the
 // tests count calls through it.
 type wordClient interface {
 	Command(ctx context.Context, address, word string) ([]byte, error)
 }
 
-// probeMember asks one member srvr, then mntr and conf, within ctx.
+// adminCaller calls one AdminServer command; zk.AdminClient satisfies it.
+type adminCaller interface {
+	Command(ctx context.Context, base, command string) ([]byte, error)
+}
+
+// memberProber holds what probing one member needs.
+type memberProber struct {
+	words    wordClient
+	admin    adminCaller // nil: no AdminServer fallback
+	adminURL string
+	onError  func(word string, err error)
+}
+
+// probe asks one member srvr, then mntr and conf, within ctx.
 //
 // srvr comes first because it is whitelisted by default and alone carries
 // the zxid. A member that does not answer srvr at all (refused, timeout) is
 // down: the other words would only spend the deadline on a dead member.
 // ruok and isro are asked only when srvr is not whitelisted, to learn
-// whether the process answers and whether it is read-only.
-func probeMember(ctx context.Context, client wordClient, member *config.Member, onError func(word string, err error)) *MemberResult {
+// whether the process answers and whether it is read-only. Where a word is
+// refused and the member has an AdminServer configured, its stats and
+// monitor commands stand in for srvr and mntr.
+func (p *memberProber) probe(ctx context.Context, member *config.Member) *MemberResult {
 	start := time.Now()
 	result := &MemberResult{Member: member, Mode: zk.ModeUnknown, Allowed: map[string]bool{}}
 	defer func() { result.Duration = time.Since(start) }()
@@ -64,10 +88,10 @@ func probeMember(ctx context.Context, client wordClient, member *config.Member, 
 		if result.Err == nil {
 			result.Err = err
 		}
-		onError(word, err)
+		p.onError(word, err)
 	}
 	ask := func(word string) ([]byte, bool) {
-		answer, err := client.Command(ctx, member.Address, word)
+		answer, err := p.words.Command(ctx, member.Address, word)
 		switch {
 		case err == nil:
 			result.Up = true
@@ -99,14 +123,36 @@ func probeMember(ctx context.Context, client wordClient, member *config.Member, 
 	if !result.Up {
 		return result
 	}
+	if result.refused(wordSrvr) && p.admin != nil {
+		if answer, ok := p.askAdmin(ctx, "stats", fail); ok {
+			if srvr, err := zk.ParseAdminStats(answer); err != nil {
+				fail("admin stats", err)
+			} else {
+				result.Srvr, result.Mode = srvr, srvr.Mode
+			}
+		}
+	}
 	if answer, ok := ask(wordMntr); ok {
 		if mntr, err := zk.ParseMntr(answer); err != nil {
 			fail(wordMntr, err)
 		} else {
 			result.Mntr = mntr
-			if result.Srvr == nil && result.Mode == zk.ModeUnknown {
-				result.Mode = mntr.ServerState
+		}
+	} else if result.refused(wordMntr) && p.admin != nil {
+		if answer, ok := p.askAdmin(ctx, "monitor", fail); ok {
+			if mntr, err := zk.ParseAdminMonitor(answer); err != nil {
+				fail("admin monitor", err)
+			} else {
+				result.Mntr = mntr
 			}
+		}
+	}
+	if result.Mntr != nil && result.Srvr == nil && result.Mode == zk.ModeUnknown {
+		result.Mode = result.Mntr.ServerState
+	}
+	if result.Mode == zk.ModeNotServing && p.admin != nil && member.Voter() {
+		if answer, ok := p.askAdmin(ctx, "leader", fail); ok {
+			result.LeaderNotServing, _ = zk.ParseAdminLeader(answer)
 		}
 	}
 	if result.Mode.Serving() {
@@ -135,4 +181,20 @@ func probeMember(ctx context.Context, client wordClient, member *config.Member, 
 		}
 	}
 	return result
+}
+
+// askAdmin calls an AdminServer command; "not serving" is an answer, not a
+// failure.
+func (p *memberProber) askAdmin(ctx context.Context, command string, fail func(string, error)) ([]byte, bool) {
+	if p.adminURL == "" {
+		return nil, false
+	}
+	answer, err := p.admin.Command(ctx, p.adminURL, command)
+	if err != nil {
+		if !errors.Is(err, zk.ErrNotServing) {
+			fail("admin "+command, err)
+		}
+		return nil, false
+	}
+	return answer, true
 }

@@ -110,9 +110,9 @@ func (e *Exporter) probeEnsemble(ctx context.Context, state *ensembleState) *Ens
 			}
 			memberCtx, cancel := context.WithTimeout(ctx, state.timeout)
 			defer cancel()
-			result.Members[i] = probeMember(memberCtx, state.client, member, func(word string, err error) {
-				e.recordError(ensemble, member, word, err)
-			})
+			prober := &memberProber{words: state.client, admin: state.admin, adminURL: ensemble.AdminURL(member),
+				onError: func(word string, err error) { e.recordError(ensemble, member, word, err) }}
+			result.Members[i] = prober.probe(memberCtx, member)
 		}()
 	}
 	wg.Wait()
@@ -130,7 +130,7 @@ func (e *Exporter) probeEnsemble(ctx context.Context, state *ensembleState) *Ens
 
 // quorumMember is the part of a probe result the quorum arithmetic needs.
 func quorumMember(result *MemberResult) quorum.Member {
-	member := quorum.Member{Voter: result.Member.Voter(), Up: result.Up, Mode: result.Mode}
+	member := quorum.Member{Voter: result.Member.Voter(), Up: result.Up, Mode: result.Mode, LeaderNotServing: result.LeaderNotServing}
 	if zxid, ok := result.Zxid(); ok {
 		member.Epoch = zxid.Epoch()
 	}
