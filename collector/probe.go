@@ -76,9 +76,10 @@ type memberProber struct {
 // the zxid. A member that does not answer srvr at all (refused, timeout) is
 // down: the other words would only spend the deadline on a dead member.
 // ruok and isro are asked only when srvr is not whitelisted, to learn
-// whether the process answers and whether it is read-only. Where a word is
-// refused and the member has an AdminServer configured, its stats and
-// monitor commands stand in for srvr and mntr.
+// whether the process answers and whether it is read-only (ZooKeeper 3.5+
+// always executes srvr, so this is for servers that do not). Where mntr is
+// refused and the member has an AdminServer configured, its monitor command
+// stands in.
 func (p *memberProber) probe(ctx context.Context, member *config.Member) *MemberResult {
 	start := time.Now()
 	result := &MemberResult{Member: member, Mode: zk.ModeUnknown, Allowed: map[string]bool{}}
@@ -122,15 +123,6 @@ func (p *memberProber) probe(ctx context.Context, member *config.Member) *Member
 	}
 	if !result.Up {
 		return result
-	}
-	if result.refused(wordSrvr) && p.admin != nil {
-		if answer, ok := p.askAdmin(ctx, "stats", fail); ok {
-			if srvr, err := zk.ParseAdminStats(answer); err != nil {
-				fail("admin stats", err)
-			} else {
-				result.Srvr, result.Mode = srvr, srvr.Mode
-			}
-		}
 	}
 	if answer, ok := ask(wordMntr); ok {
 		if mntr, err := zk.ParseMntr(answer); err != nil {
