@@ -107,7 +107,8 @@ ul.details { margin: .5rem 0 0; padding-left: 1.2rem; }
   thead { display: none; }
   tr { border: 1px solid var(--line); border-radius: .5rem; margin: .6rem 0; padding: .3rem .2rem; }
   td { border: 0; padding: .15rem .6rem; display: flex; justify-content: space-between; gap: 1rem; }
-  td::before { content: attr(data-label); font-weight: 600; color: var(--muted); }
+  td::before { content: attr(data-label); font-family: system-ui, sans-serif; font-weight: 600; color: var(--muted); white-space: nowrap; }
+  td > div { text-align: right; }
   td.member { font-weight: 600; }
 }
 </style>
@@ -157,7 +158,7 @@ ul.details { margin: .5rem 0 0; padding-left: 1.2rem; }
 <td class="mono" data-label="Zxid">{{dash .Zxid}}</td>
 <td data-label="Latency">{{lat .}}</td>
 <td data-label="Serving" class="{{yesno .Serving}}">{{yesno .Serving}}</td>
-<td data-label="Safe to stop"><span class="{{yesno .SafeToStop}}">{{safe .}}</span>{{if not .SafeToStop}}<br><span class="reason">{{.Reason}}</span>{{end}}</td>
+<td data-label="Safe to stop"><div><span class="{{yesno .SafeToStop}}">{{safe .}}</span>{{if not .SafeToStop}}<br><span class="reason">{{.Reason}}</span>{{end}}</div></td>
 </tr>{{end}}
 </tbody>
 </table>
