@@ -3,11 +3,14 @@ package zk
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Server roles in a server.N line.
@@ -43,6 +46,9 @@ func ParseServerLine(id int, spec string) (Server, error) {
 	if err != nil {
 		return server, err
 	}
+	if err := checkHost(host); err != nil {
+		return server, fmt.Errorf("server.%d: %w", id, err)
+	}
 	server.Host = host
 	parts := strings.Split(rest, ":")
 	if len(parts) < 2 || len(parts) > 3 {
@@ -73,6 +79,11 @@ func ParseServerLine(id int, spec string) (Server, error) {
 		if server.ClientPort, err = parsePort(portText); err != nil {
 			return server, fmt.Errorf("server.%d: client port: %w", id, err)
 		}
+		if clientHost != "" {
+			if err := checkHost(clientHost); err != nil {
+				return server, fmt.Errorf("server.%d: client address: %w", id, err)
+			}
+		}
 		// A wildcard client address means "the peer's host" to a prober.
 		if clientHost == "" || clientHost == "0.0.0.0" || clientHost == "::" || clientHost == "0:0:0:0:0:0:0:0" {
 			clientHost = host
@@ -96,6 +107,21 @@ func cutHost(s string) (host, rest string, err error) {
 		return "", "", fmt.Errorf("%q: want host:quorumPort:electionPort", s)
 	}
 	return host, rest, nil
+}
+
+// checkHost refuses what no host name or address holds: nothing, brackets,
+// spaces and control characters, bytes that are not UTF-8. Such a host could
+// not be written back as host:port, nor be a label value.
+func checkHost(host string) error {
+	if host == "" {
+		return errors.New("empty host")
+	}
+	if !utf8.ValidString(host) || strings.ContainsFunc(host, func(r rune) bool {
+		return r == '[' || r == ']' || unicode.IsSpace(r) || unicode.IsControl(r)
+	}) {
+		return fmt.Errorf("host %q is not a host name or address", host)
+	}
+	return nil
 }
 
 func parsePort(s string) (int, error) {

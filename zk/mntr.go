@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Mntr is the answer to mntr: every key, numbers typed.
@@ -25,15 +27,30 @@ func (m *Mntr) Number(key string) (value float64, ok bool) {
 
 // LeaderVoters is the number of voters in the leader's quorum, the leader
 // included: zk_synced_followers counts non-voting followers too. It returns
-// false unless this is a leader's answer.
+// false unless this is a leader's answer with counts that are counts: a
+// NaN, a fraction or more non-voting followers than followers says nothing
+// about the quorum.
 func (m *Mntr) LeaderVoters() (int, bool) {
 	synced, ok := m.Number("zk_synced_followers")
-	if !ok || m.ServerState != ModeLeader {
+	if !ok || m.ServerState != ModeLeader || !isCount(synced) {
 		return 0, false
 	}
-	nonVoting, _ := m.Number("zk_synced_non_voting_followers")
+	nonVoting, ok := m.Number("zk_synced_non_voting_followers")
+	if !ok {
+		nonVoting = 0
+	}
+	if !isCount(nonVoting) || nonVoting > synced {
+		return 0, false
+	}
 	return int(synced-nonVoting) + 1, true
 }
+
+// maxCount bounds the member counts believed from an answer: far above any
+// ensemble, far below where a float stops holding whole numbers.
+const maxCount = 1 << 20
+
+// isCount reports whether v is a whole number from 0 to maxCount.
+func isCount(v float64) bool { return v >= 0 && v <= maxCount && v == math.Trunc(v) }
 
 // ParseMntr parses "key<TAB>value" lines.
 func ParseMntr(answer []byte) (*Mntr, error) {
@@ -57,6 +74,9 @@ func ParseMntr(answer []byte) (*Mntr, error) {
 		value = strings.TrimSpace(value)
 		switch key {
 		case "zk_version":
+			if !utf8.ValidString(value) { // it becomes a label value
+				return nil, &ParseError{Word: "mntr", Msg: fmt.Sprintf("line %d: zk_version is not UTF-8", line)}
+			}
 			mntr.Version = ReleaseVersion(value)
 			mntr.Strings[key] = value
 			continue

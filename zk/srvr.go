@@ -3,9 +3,12 @@ package zk
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Mode is a member's role as it reports it, plus the states in which it
@@ -101,6 +104,9 @@ func ParseSrvr(answer []byte) (*Srvr, error) {
 		var err error
 		switch key {
 		case "Zookeeper version":
+			if !utf8.ValidString(value) {
+				err = errors.New("not UTF-8") // it becomes a label value
+			}
 			srvr.FullVersion = value
 			srvr.Version = ReleaseVersion(value)
 			haveVersion = true
@@ -153,6 +159,9 @@ func parseLatencies(value string, srvr *Srvr) error {
 		v, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
 		if err != nil {
 			return err
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("latency %q is not a number of milliseconds", part)
 		}
 		ms[i] = v
 	}
