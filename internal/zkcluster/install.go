@@ -82,3 +82,28 @@ func findJava() (string, error) {
 	}
 	return p, nil
 }
+
+// NettyJars returns the netty jars that Debian's zookeeper.jar manifest
+// leaves out but NettyServerCnxnFactory loads (codec, resolver, the native
+// transports' common part), plus those it names, from the jar directory
+// (DefaultJarDir or $ZK_CLASSPATH_DIR). Jars that are missing are skipped:
+// an Apache release's lib directory is used whole and has them already.
+func NettyJars() []string {
+	dir := os.Getenv(ClasspathDirEnv)
+	if dir == "" {
+		dir = DefaultJarDir
+	}
+	var jars []string
+	for _, name := range []string{"netty-buffer.jar", "netty-codec.jar", "netty-common.jar", "netty-handler.jar",
+		"netty-resolver.jar", "netty-transport.jar", "netty-transport-native-epoll.jar", "netty-transport-native-unix-common.jar"} {
+		if p := filepath.Join(dir, name); fileExists(p) {
+			jars = append(jars, p)
+		}
+	}
+	return jars
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}

@@ -68,6 +68,11 @@ type Options struct {
 	// JVMArgs are added to every member's java command line, for example
 	// "-Dreadonlymode.enabled=true".
 	JVMArgs []string
+	// ExtraClasspath is appended to every member's class path. Debian's
+	// zookeeper.jar manifest names only part of netty, so a member with
+	// serverCnxnFactory=...NettyServerCnxnFactory (which secureClientPort
+	// needs) also wants NettyJars.
+	ExtraClasspath []string
 
 	// LogOutput, if set, also receives every member's log, each line
 	// prefixed with "zk<id> ". The log is always written to LogPath too.
@@ -333,7 +338,8 @@ func (c *Cluster) launch(m *Member) error {
 		"-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
 	}
 	args = append(args, c.opts.JVMArgs...)
-	args = append(args, "-cp", c.inst.classpath, "org.apache.zookeeper.server.quorum.QuorumPeerMain", m.ConfigPath)
+	classpath := strings.Join(append([]string{c.inst.classpath}, c.opts.ExtraClasspath...), string(os.PathListSeparator))
+	args = append(args, "-cp", classpath, "org.apache.zookeeper.server.quorum.QuorumPeerMain", m.ConfigPath)
 	cmd := exec.Command(c.inst.java, args...)
 	cmd.Dir = m.Dir
 	cmd.Env = append(os.Environ(), "JAVA_TOOL_OPTIONS=") // keep stray JVM options out
