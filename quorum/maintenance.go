@@ -185,7 +185,8 @@ func Assess(peers []Peer, opts Options) Assessment {
 
 // leaderIndex is the serving leader with the highest epoch, as Evaluate
 // picks it, or -1. With leaderServes=no the leader answers "not serving"
-// while voters follow it: then the one voter up and not serving is it.
+// while voters follow it: then it is the voter the AdminServer marked, or
+// else the one voter up and not serving.
 func leaderIndex(peers []Peer, q Ensemble) int {
 	leader, hidden := -1, -1
 	for i, peer := range peers {
@@ -193,6 +194,10 @@ func leaderIndex(peers []Peer, q Ensemble) int {
 			continue
 		}
 		if peer.Mode == zk.ModeNotServing {
+			// The AdminServer, when asked, names it for certain.
+			if peer.LeaderNotServing {
+				return i
+			}
 			if hidden == -1 {
 				hidden = i
 			} else {

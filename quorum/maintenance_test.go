@@ -75,6 +75,10 @@ func TestAssessSafeToStop(t *testing.T) {
 	unknownZxid := fiveAndObserver(leader, follower, follower, follower, follower, observer)
 	unknownZxid[4].ZxidKnown = false // srvr refused by the whitelist
 	hiddenLeader := fiveAndObserver(notServing, follower, follower, follower, follower, observer)
+	// A voter syncing besides the hidden leader: only the AdminServer's
+	// mark tells which one leads.
+	markedLeader := fiveAndObserver(notServing, notServing, follower, follower, follower, observer)
+	markedLeader[1].LeaderNotServing = true
 
 	tests := []struct {
 		name    string
@@ -161,6 +165,13 @@ func TestAssessSafeToStop(t *testing.T) {
 			peers:   hiddenLeader,
 			safe:    "111111",
 			impacts: []Impact{ImpactElection, ImpactFaultTolerance, ImpactFaultTolerance, ImpactFaultTolerance, ImpactFaultTolerance, ImpactReadCapacity},
+		},
+		{
+			name:    "leaderServes=no, another voter syncing: the marked leader",
+			peers:   markedLeader,
+			safe:    "000001",
+			impacts: []Impact{ImpactNone, ImpactElection, ImpactFaultTolerance, ImpactFaultTolerance, ImpactFaultTolerance, ImpactReadCapacity},
+			reason:  map[int]string{2: "voter zk1 is not in quorum (not_serving)"},
 		},
 		{
 			name:  "observer down: voters unaffected",
