@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -124,8 +125,38 @@ func ReadZooCfg(path string) ([]*Member, error) {
 	return members, nil
 }
 
+// maxZooCfgBytes caps a zoo.cfg or dynamic config file: a real one is a few
+// kilobytes.
+const maxZooCfgBytes = 1 << 20
+
+// readFile reads a configuration file that must be a regular file of at most
+// maxZooCfgBytes: a zoo_cfg naming a FIFO, /dev/zero or a terminal must fail,
+// not hang the exporter or fill its memory.
+func readFile(path string) ([]byte, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, info.Mode().Type())
+	}
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	data, err := io.ReadAll(io.LimitReader(file, maxZooCfgBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxZooCfgBytes {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxZooCfgBytes)
+	}
+	return data, nil
+}
+
 func readServerLines(path string) (map[string]string, []zk.Server, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return nil, nil, err
 	}

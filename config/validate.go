@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // reservedLabels are set by the exporter itself.
@@ -51,6 +52,9 @@ func (c *Config) Validate() error {
 			report(ensemble.line, "ensemble %q is configured twice", ensemble.Name)
 		}
 		names[ensemble.Name] = true
+		if !utf8.ValidString(ensemble.Name) {
+			report(ensemble.line, "ensemble name %q is not UTF-8: it cannot be a label value", ensemble.Name)
+		}
 		if ensemble.Timeout < 0 {
 			report(ensemble.line, "ensemble %q: timeout %s is negative", ensemble.Name, ensemble.Timeout)
 		}
@@ -97,6 +101,14 @@ func (c *Config) validateMembers(ensemble *Ensemble, report func(int, string, ..
 		if err := checkAddress(member.Address); err != nil {
 			problem("%v", err)
 		}
+		// Each of these becomes a label value, and client_golang panics on a
+		// label value that is not UTF-8.
+		if !utf8.ValidString(member.Address) {
+			problem("address %q is not UTF-8", member.Address)
+		}
+		if !utf8.ValidString(member.Datacenter) {
+			problem("datacenter %q is not UTF-8", member.Datacenter)
+		}
 		if member.AdminURL != "" {
 			if parsed, err := url.Parse(member.AdminURL); err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
 				problem("admin_url %q: want http(s)://host:port/commands", member.AdminURL)
@@ -128,6 +140,8 @@ func (c *Config) validateMembers(ensemble *Ensemble, report func(int, string, ..
 				problem("label %q is not a valid Prometheus label name", label)
 			case reservedLabels[label]:
 				problem("label %q is set by the exporter; choose another name", label)
+			case !utf8.ValidString(member.Labels[label]):
+				problem("label %q: value %q is not UTF-8", label, member.Labels[label])
 			}
 		}
 	}
