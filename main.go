@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
-	"sync"
 	"syscall"
 	"time"
 
@@ -19,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/promslog"
 	promslogflag "github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
@@ -224,132 +221,4 @@ func landingConfig(metricsPath string) web.LandingConfig {
 			{Address: "status", Text: "Status", Description: "Live table of every ensemble: members, quorum margin, who is safe to stop"},
 		},
 	}
-}
-
-// handlers serve the scrape endpoints.
-type handlers struct {
-	logger   *slog.Logger
-	exporter *collector.Exporter
-	global   *prometheus.Registry
-	flags    *serveFlags
-}
-
-// scrapeContext honours Prometheus's X-Prometheus-Scrape-Timeout-Seconds,
-// less an offset, so the answer arrives before Prometheus gives up.
-func (h *handlers) scrapeContext(r *http.Request) (context.Context, context.CancelFunc) {
-	timeout := *h.flags.scrapeTimeout
-	if header := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); header != "" {
-		if seconds, err := strconv.ParseFloat(header, 64); err == nil && seconds > 0 {
-			fromHeader := time.Duration(seconds*float64(time.Second)) - *h.flags.timeoutOffset
-			if fromHeader < time.Duration(seconds*float64(time.Second))/2 {
-				fromHeader = time.Duration(seconds * float64(time.Second) / 2)
-			}
-			timeout = min(timeout, fromHeader)
-		}
-	}
-	return context.WithTimeout(r.Context(), timeout)
-}
-
-func (h *handlers) metrics(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := h.scrapeContext(r)
-	defer cancel()
-	// The scrape goes first so that the error counters it bumps are current.
-	h.serve(w, r, prometheus.Gatherers{registryOf(h.exporter.Collector(ctx)), h.global})
-}
-
-// probe answers one configured ensemble, blackbox-style. Anything not
-// configured is refused: the exporter never probes an arbitrary address.
-func (h *handlers) probe(w http.ResponseWriter, r *http.Request) {
-	name := r.URL.Query().Get("ensemble")
-	if name == "" {
-		http.Error(w, "missing parameter: ensemble", http.StatusBadRequest)
-		return
-	}
-	if h.exporter.Config().Ensemble(name) == nil {
-		http.Error(w, fmt.Sprintf("ensemble %q is not configured", name), http.StatusBadRequest)
-		return
-	}
-	ctx, cancel := h.scrapeContext(r)
-	defer cancel()
-	h.serve(w, r, registryOf(h.exporter.Collector(ctx, name)))
-}
-
-func (h *handlers) serve(w http.ResponseWriter, r *http.Request, gatherer prometheus.Gatherer) {
-	promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{
-		ErrorLog:      slog.NewLogLogger(h.logger.Handler(), slog.LevelError),
-		ErrorHandling: promhttp.ContinueOnError,
-	}).ServeHTTP(w, r)
-}
-
-func registryOf(c prometheus.Collector) *prometheus.Registry {
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(c)
-	return registry
-}
-
-// reloader re-reads the configuration on SIGHUP and POST /-/reload. A bad
-// configuration is logged and refused; the one in force keeps serving.
-type reloader struct {
-	logger   *slog.Logger
-	sources  *sourceFlags
-	exporter *collector.Exporter
-	mu       sync.Mutex
-
-	success   prometheus.Gauge
-	timestamp prometheus.Gauge
-}
-
-func newReloader(logger *slog.Logger, sources *sourceFlags, exporter *collector.Exporter) *reloader {
-	r := &reloader{
-		logger: logger, sources: sources, exporter: exporter,
-		success: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "zookeeper_exporter_config_last_reload_successful",
-			Help: "1 if the last configuration reload succeeded.",
-		}),
-		timestamp: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "zookeeper_exporter_config_last_reload_success_timestamp_seconds",
-			Help: "When the configuration was last loaded successfully.",
-		}),
-	}
-	r.success.Set(1)
-	r.timestamp.SetToCurrentTime()
-	return r
-}
-
-func (r *reloader) collectors() []prometheus.Collector {
-	return []prometheus.Collector{r.success, r.timestamp}
-}
-
-func (r *reloader) reload() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	cfg, err := r.sources.load()
-	if err == nil {
-		err = r.exporter.SetConfig(cfg)
-	}
-	if err != nil {
-		r.success.Set(0)
-		r.logger.Error("configuration reload failed; keeping the previous configuration", "err", err)
-		return err
-	}
-	for _, warning := range cfg.Warnings {
-		r.logger.Warn(warning)
-	}
-	r.success.Set(1)
-	r.timestamp.SetToCurrentTime()
-	r.logger.Info("configuration reloaded", "source", cfg.Source, "ensembles", len(cfg.Ensembles))
-	return nil
-}
-
-func (r *reloader) handle(w http.ResponseWriter, req *http.Request) {
-	if req.Method != http.MethodPost && req.Method != http.MethodPut {
-		w.Header().Set("Allow", "POST, PUT")
-		http.Error(w, "use POST to reload the configuration", http.StatusMethodNotAllowed)
-		return
-	}
-	if err := r.reload(); err != nil {
-		http.Error(w, "reload failed, previous configuration kept:\n"+err.Error(), http.StatusInternalServerError)
-		return
-	}
-	fmt.Fprintln(w, "configuration reloaded")
 }

@@ -158,7 +158,7 @@ func TestGoldenExposition(t *testing.T) {
 		golden  string
 	}{
 		{
-			name:    "healthy 3 voters and an observer",
+			name: "healthy 3 voters and an observer",
 			// The captured members' own client ports, so conf's membership
 			// lines name them.
 			servers: "127.0.0.1:44037,127.0.0.1:40615,127.0.0.1:40747,127.0.0.1:37661:observer",
