@@ -32,7 +32,8 @@ const (
 const notServingText = "This ZooKeeper instance is not currently serving requests"
 
 // FourLetterWord sends one four-letter word to addr and returns the raw
-// answer. The server answers one word per connection and then closes it.
+// answer. It is deliberately independent of the exporter's zk package: tests
+// use it as ground truth for what the exporter reports. The server answers one word per connection and then closes it.
 func FourLetterWord(ctx context.Context, addr, word string) ([]byte, error) {
 	ctx, cancel := withProbeTimeout(ctx)
 	defer cancel()
