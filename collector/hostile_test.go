@@ -3,9 +3,12 @@ package collector
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -332,6 +335,86 @@ func TestGarbageMntr(t *testing.T) {
 			if errors, _ := hostileValue(families, "zookeeper_exporter_probe_errors_total", map[string]string{"member": member.address(), "reason": zk.ReasonUnparsable}); errors != 1 {
 				t.Errorf("unparsable_answer errors = %v, want 1", errors)
 			}
+		})
+	}
+}
+
+// TestHostileAdminServer: a member whose whitelist refuses mntr falls back
+// to its AdminServer; an AdminServer that misbehaves costs that member its
+// mntr metrics and a counted reason, nothing more. Above all, a redirect
+// is not followed: the exporter talks to the addresses it was configured
+// with, never to one a member names.
+func TestHostileAdminServer(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	var reached atomic.Int64
+	bystander := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		reached.Add(1)
+		_, _ = w.Write(captured(t, "leader", "admin_monitor.json"))
+	}))
+	defer bystander.Close()
+	tests := []struct {
+		name   string
+		handle http.HandlerFunc
+		reason string
+	}{
+		{"redirect elsewhere", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, bystander.URL+"/commands/monitor", http.StatusFound)
+		}, zk.ReasonHTTP},
+		{"100 MB answer", func(w http.ResponseWriter, _ *http.Request) {
+			chunk := bytes.Repeat([]byte(`{"x":1}`), 8<<10)
+			for written := 0; written < 100<<20; written += len(chunk) {
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+		}, zk.ReasonAnswerTooLarge},
+		{"one byte every 50ms", func(w http.ResponseWriter, r *http.Request) {
+			for r.Context().Err() == nil {
+				if _, err := w.Write([]byte(" ")); err != nil {
+					return
+				}
+				w.(http.Flusher).Flush()
+				time.Sleep(50 * time.Millisecond)
+			}
+		}, zk.ReasonTimeout},
+		{"not JSON", func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = w.Write([]byte("<html>maintenance</html>"))
+		}, zk.ReasonUnparsable},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			admin := httptest.NewServer(test.handle)
+			defer admin.Close()
+			member := startFakeMember(t, replayMemberLeader(t, captured(t, "not_whitelisted", "mntr")))
+			defer member.stop()
+			cfg, err := config.Parse("hostile.yml", []byte(fmt.Sprintf(
+				"timeout: 500ms\nensembles:\n  - name: admin\n    members:\n      - {address: %q, admin_url: %q}\n",
+				member.address(), admin.URL+"/commands")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			exporter, err := New(cfg, promslog.NewNopLogger())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			families := scrapeHostile(t, ctx, exporter)
+			labels := map[string]string{"member": member.address()}
+			if up, _ := hostileValue(families, "zookeeper_up", labels); up != 1 {
+				t.Errorf("up = %v, want 1: srvr answered", up)
+			}
+			if value, ok := hostileValue(families, "zookeeper_watches", labels); ok {
+				t.Errorf("zookeeper_watches = %v from a misbehaving AdminServer", value)
+			}
+			if errors, _ := hostileValue(families, "zookeeper_exporter_probe_errors_total", map[string]string{"member": member.address(), "reason": test.reason}); errors < 1 {
+				t.Errorf("no %s error; errors: %v", test.reason, hostileSeries(families, "zookeeper_exporter_probe_errors_total", labels))
+			}
+			if n := reached.Load(); n != 0 {
+				t.Errorf("the exporter followed the AdminServer elsewhere (%d requests)", n)
+			}
+			// Idle keep-alive connections would outlive the test.
+			http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 		})
 	}
 }

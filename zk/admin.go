@@ -15,8 +15,9 @@ import (
 // answer JSON under <base>/<command>, base being e.g.
 // http://zk1:8080/commands.
 type AdminClient struct {
-	// HTTPClient defaults to a client without redirects' surprises: the
-	// context bounds every call.
+	// HTTPClient defaults to a client that follows no redirect: a member's
+	// AdminServer answers its commands itself, and must not send the
+	// exporter to another address. The context bounds every call.
 	HTTPClient *http.Client
 	// MaxAnswerBytes caps the answer; zero means DefaultMaxAnswerBytes.
 	MaxAnswerBytes int64
@@ -36,7 +37,7 @@ func (c *AdminClient) Command(ctx context.Context, base, command string) ([]byte
 	}
 	client := c.HTTPClient
 	if client == nil {
-		client = http.DefaultClient
+		client = noRedirectClient
 	}
 	response, err := client.Do(request)
 	if err != nil {
@@ -75,6 +76,11 @@ func (c *AdminClient) Command(ctx context.Context, base, command string) ([]byte
 		return fail(ReasonHTTP, fmt.Errorf("AdminServer: %s", *envelope.Error))
 	}
 	return body.Bytes(), nil
+}
+
+// noRedirectClient hands a redirect back as the answer (an HTTP error).
+var noRedirectClient = &http.Client{
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
 // ParseAdminStats reads the AdminServer's stats command into what srvr says.
