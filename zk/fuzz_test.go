@@ -3,10 +3,12 @@ package zk
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -351,4 +353,52 @@ func FuzzSpecial(f *testing.F) {
 			t.Fatalf("Special of the padded answer = %v, of the answer %v", again, err)
 		}
 	})
+}
+
+// TestParseLargeAnswers feeds every parser answers as large as the client
+// lets through (1 MiB) and shaped to cost the most: one endless line, only
+// newlines, as many distinct keys or servers as fit. Each must end with a
+// result or a classified error, allocating a small multiple of the answer.
+func TestParseLargeAnswers(t *testing.T) {
+	repeat := func(line func(i int) string) []byte {
+		var answer []byte
+		for i := 0; len(answer) < DefaultMaxAnswerBytes; i++ {
+			answer = append(answer, line(i)...)
+		}
+		return answer[:DefaultMaxAnswerBytes]
+	}
+	answers := map[string][]byte{
+		"one line":  bytes.Repeat([]byte("x"), DefaultMaxAnswerBytes),
+		"newlines":  bytes.Repeat([]byte("\n"), DefaultMaxAnswerBytes),
+		"mode":      repeat(func(int) string { return "Mode: leader\n" }),
+		"mntr keys": repeat(func(i int) string { return fmt.Sprintf("zk_%d\t%d\n", i, i) }),
+		"servers":   repeat(func(i int) string { return fmt.Sprintf("server.%d=h%d:1:2:observer;%d\n", i, i, i%65535) }),
+		"settings":  repeat(func(i int) string { return fmt.Sprintf("k%d=v\n", i) }),
+		"json":      append([]byte(`{"version":"3.8.0","server_state":"leader","a":[`), repeat(func(int) string { return "[1]," })...),
+	}
+	parsers := map[string]func([]byte) error{
+		"srvr":          func(b []byte) error { _, err := ParseSrvr(b); return err },
+		"mntr":          func(b []byte) error { _, err := ParseMntr(b); return err },
+		"conf":          func(b []byte) error { _, err := ParseConf(b); return err },
+		"isro":          func(b []byte) error { _, err := ParseIsro(b); return err },
+		"admin stats":   func(b []byte) error { _, err := ParseAdminStats(b); return err },
+		"admin monitor": func(b []byte) error { _, err := ParseAdminMonitor(b); return err },
+		"admin leader":  func(b []byte) error { _, err := ParseAdminLeader(b); return err },
+	}
+	for shape, answer := range answers {
+		for word, parse := range parsers {
+			t.Run(shape+"/"+word, func(t *testing.T) {
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				err := parse(answer)
+				runtime.ReadMemStats(&after)
+				if reason := Reason(err); err != nil && reason != ReasonUnparsable && reason != ReasonNotServing {
+					t.Errorf("error %v has reason %q", err, reason)
+				}
+				if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 64<<20 {
+					t.Errorf("parsing %d KiB allocated %d MiB", len(answer)>>10, allocated>>20)
+				}
+			})
+		}
+	}
 }
