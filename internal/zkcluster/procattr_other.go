@@ -5,3 +5,5 @@ package zkcluster
 import "syscall"
 
 func sysProcAttr() *syscall.SysProcAttr { return nil }
+
+func waitStopped(int, bool) {}

@@ -567,6 +567,7 @@ func (c *Cluster) signalFreeze(id int, freeze bool) error {
 	if err := p.cmd.Process.Signal(sig); err != nil {
 		return err
 	}
+	waitStopped(p.cmd.Process.Pid, freeze)
 	c.mu.Lock()
 	m.frozen = freeze
 	c.mu.Unlock()
