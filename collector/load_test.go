@@ -97,10 +97,9 @@ func TestConcurrentScrapesLeakNothing(t *testing.T) {
 	// themselves, with nothing left behind.
 	completeMixed, unhealthyMixed, firstMixed := scrapeAll(func(i, j int) bool { return (i+j)%3 == 0 })
 	if unhealthyMixed > 0 {
-		// Known bug: a round keeps the deadline of the scrape that
-		// started it, so scrapes with time to spare that join a round
-		// started by a 1ms scrape get every member timed out (margin -2).
-		t.Logf("known bug: %d of %d complete scrapes joined a round cut short by another scrape's deadline; the first: %v", unhealthyMixed, completeMixed, firstMixed)
+		// A round runs to the latest deadline of its waiters: scrapes with
+		// time to spare must not inherit a 1ms scrape's timed-out members.
+		t.Errorf("%d of %d complete scrapes joined a round cut short by another scrape's deadline; the first: %v", unhealthyMixed, completeMixed, firstMixed)
 	}
 
 	// Rounds that hung-up scrapers started finish by themselves; wait for

@@ -41,6 +41,54 @@ func (r *EnsembleResult) ServerID(member *config.Member) string {
 type round struct {
 	done   chan struct{}
 	result *EnsembleResult
+
+	// The round runs until the latest deadline of the scrapes waiting on it
+	// (less a margin to write the metrics): a scrape with a short timeout must
+	// not cut short one with time to spare that joined it.
+	mu        sync.Mutex
+	deadline  time.Time
+	timer     *time.Timer // cancels the round at deadline
+	unbounded bool        // a waiter has no deadline: only member timeouts end the round
+	cancel    context.CancelFunc
+	cut       bool // the round has ended or was cancelled: joining is pointless
+}
+
+// extend pushes the round's deadline out to ctx's, if later. It returns
+// false when the round was already cut short and cannot be joined.
+func (r *round) extend(ctx context.Context) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.cut:
+		return false
+	case r.unbounded:
+		return true
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		if r.timer != nil && !r.timer.Stop() {
+			return false // the timer is cutting the round right now
+		}
+		r.unbounded = true
+		return true
+	}
+	deadline = deadline.Add(-writeMargin(time.Until(deadline)))
+	if r.timer != nil {
+		if !deadline.After(r.deadline) {
+			return true
+		}
+		if !r.timer.Stop() {
+			return false // the timer is cutting the round right now
+		}
+	}
+	r.deadline = deadline
+	r.timer = time.AfterFunc(time.Until(deadline), func() {
+		r.mu.Lock()
+		r.cut = true
+		r.mu.Unlock()
+		r.cancel()
+	})
+	return true
 }
 
 // roundGroup runs at most one round per ensemble at a time.
@@ -49,25 +97,42 @@ type roundGroup struct {
 	current *round
 }
 
-// join returns the round in flight, or starts one with run. The round keeps
-// the first caller's deadline but not its cancellation: a scraper that hangs
-// up must not cut short the scrape of another that joined.
+// join returns the round in flight, extended to ctx's deadline, or starts one
+// with run. The round takes no cancellation from its scrapes: a scraper that
+// hangs up must not cut short the scrape of another that joined.
 func (g *roundGroup) join(ctx context.Context, run func(context.Context) *EnsembleResult) (r *round, shared bool) {
-	g.mu.Lock()
+	for {
+		g.mu.Lock()
+		current := g.current
+		if current == nil {
+			break
+		}
+		if current.extend(ctx) {
+			g.mu.Unlock()
+			return current, true
+		}
+		// Cut short already: let it finish, then run a round of our own.
+		g.mu.Unlock()
+		select {
+		case <-current.done:
+		case <-ctx.Done():
+			return current, true
+		}
+	}
 	defer g.mu.Unlock()
-	if g.current != nil {
-		return g.current, true
-	}
-	r = &round{done: make(chan struct{})}
+	roundCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	r = &round{done: make(chan struct{}), cancel: cancel}
+	r.extend(ctx)
 	g.current = r
-	roundCtx := context.WithoutCancel(ctx)
-	cancel := context.CancelFunc(func() {})
-	if deadline, ok := ctx.Deadline(); ok {
-		roundCtx, cancel = context.WithDeadline(roundCtx, deadline.Add(-writeMargin(time.Until(deadline))))
-	}
 	go func() {
 		defer cancel()
 		r.result = run(roundCtx)
+		r.mu.Lock()
+		if r.timer != nil {
+			r.timer.Stop()
+		}
+		r.cut = true
+		r.mu.Unlock()
 		g.mu.Lock()
 		g.current = nil
 		g.mu.Unlock()

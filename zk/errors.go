@@ -117,6 +117,7 @@ func classify(ctx context.Context, err error) string {
 	}
 	var dnsErr *net.DNSError
 	var handshakeErr *tlsHandshakeError
+	var opErr *net.OpError
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return ReasonRefused
@@ -127,6 +128,10 @@ func classify(ctx context.Context, err error) string {
 	case errors.As(err, &dnsErr):
 		return ReasonResolve
 	case errors.As(err, &handshakeErr):
+		return ReasonTLS
+	case errors.As(err, &opErr) && opErr.Op == "remote error":
+		// A TLS 1.3 server refuses a client certificate after the
+		// handshake: the alert arrives on the first read.
 		return ReasonTLS
 	}
 	return ReasonOther
