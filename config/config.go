@@ -97,11 +97,12 @@ func (e *Ensemble) AdminURL(m *Member) string {
 	return "http://" + net.JoinHostPort(host, strconv.Itoa(e.AdminPort)) + "/commands"
 }
 
-// Voters returns the ensemble's configured voters.
+// Voters returns the ensemble's configured voters. It skips empty entries
+// ("- " in YAML), which Validate reports.
 func (e *Ensemble) Voters() []*Member {
 	var voters []*Member
 	for _, member := range e.Members {
-		if member.Voter() {
+		if member != nil && member.Voter() {
 			voters = append(voters, member)
 		}
 	}
