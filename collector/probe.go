@@ -116,6 +116,10 @@ func (p *memberProber) probe(ctx context.Context, member *config.Member) *Member
 	if answer, ok := ask(wordSrvr); ok {
 		srvr, err := zk.ParseSrvr(answer)
 		if err != nil {
+			// Not srvr's answer (garbage, HTTP, cut short): nothing to count
+			// as an answering member.
+			result.Up = false
+			delete(result.Allowed, wordSrvr)
 			fail(wordSrvr, err)
 			return result
 		}
