@@ -302,7 +302,17 @@ func TestMaintenance(t *testing.T) {
 
 	t.Run("three voters stopped: lost", func(t *testing.T) {
 		stop(t, followers(t)[0])
-		eventually(t, url, 30*time.Second, expectValuesFunc(map[string]float64{"zookeeper_ensemble_quorum_margin": -1}))
+		eventually(t, url, 30*time.Second, func(scrape *exposition) error {
+			if err := expectValuesFunc(map[string]float64{"zookeeper_ensemble_quorum_margin": -1})(scrape); err != nil {
+				return err
+			}
+			// The observer notices the lost leader a moment after the voters.
+			observer := cluster.Observers()[0]
+			if modes := scrape.labelValues("zookeeper_server_mode", "mode", map[string]string{"member": observer.ClientAddr}, 1); len(modes) != 1 || modes[0] != "not_serving" {
+				return fmt.Errorf("observer mode %v, want not_serving", modes)
+			}
+			return nil
+		})
 		out := statusUntil(t, configPath, 4)
 		if !strings.Contains(out, "LOST") {
 			t.Errorf("status output:\n%s", out)
