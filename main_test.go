@@ -224,7 +224,9 @@ func TestReload(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		_, metrics = get(t, base+"/metrics")
-		if strings.Contains(metrics, `zookeeper_ensemble_voters{ensemble="second"} 1`) {
+		// The new ensembles show a moment before the reload is marked done.
+		if strings.Contains(metrics, `zookeeper_ensemble_voters{ensemble="second"} 1`) &&
+			strings.Contains(metrics, "zookeeper_exporter_config_last_reload_successful 1") {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -232,7 +234,7 @@ func TestReload(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if strings.Contains(metrics, `ensemble="first"`) || !strings.Contains(metrics, "zookeeper_exporter_config_last_reload_successful 1") {
-		t.Errorf("after a good reload: old ensemble still exported or reload not marked successful")
+	if strings.Contains(metrics, `ensemble="first"`) {
+		t.Errorf("after a good reload the old ensemble is still exported")
 	}
 }
