@@ -83,56 +83,6 @@ var noRedirectClient = &http.Client{
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
-// ParseAdminStats reads the AdminServer's stats command into what srvr says.
-func ParseAdminStats(answer []byte) (*Srvr, error) {
-	var stats struct {
-		Version     string `json:"version"`
-		ReadOnly    bool   `json:"read_only"`
-		NodeCount   *int64 `json:"node_count"`
-		ServerStats *struct {
-			ServerState     string  `json:"server_state"`
-			LastZxid        uint64  `json:"last_processed_zxid"`
-			MinLatency      float64 `json:"min_latency"`
-			AvgLatency      float64 `json:"avg_latency"`
-			MaxLatency      float64 `json:"max_latency"`
-			PacketsSent     int64   `json:"packets_sent"`
-			PacketsReceived int64   `json:"packets_received"`
-			Outstanding     int64   `json:"outstanding_requests"`
-			Connections     int64   `json:"num_alive_client_connections"`
-		} `json:"server_stats"`
-	}
-	if err := json.Unmarshal(answer, &stats); err != nil {
-		return nil, &ParseError{Word: "admin stats", Msg: err.Error()}
-	}
-	server := stats.ServerStats
-	if server == nil || stats.Version == "" {
-		return nil, &ParseError{Word: "admin stats", Msg: "no version or server_stats"}
-	}
-	srvr := &Srvr{
-		Version:     ReleaseVersion(stats.Version),
-		FullVersion: stats.Version,
-		LatencyMin:  server.MinLatency / 1000,
-		LatencyAvg:  server.AvgLatency / 1000,
-		LatencyMax:  server.MaxLatency / 1000,
-		Received:    server.PacketsReceived,
-		Sent:        server.PacketsSent,
-		Connections: server.Connections,
-		Outstanding: server.Outstanding,
-		Zxid:        Zxid(server.LastZxid),
-		Mode:        ParseMode(server.ServerState),
-	}
-	if stats.ReadOnly {
-		srvr.Mode = ModeReadOnly
-	}
-	if srvr.Mode == ModeUnknown {
-		return nil, &ParseError{Word: "admin stats", Msg: fmt.Sprintf("unknown server_state %q", server.ServerState)}
-	}
-	if stats.NodeCount != nil {
-		srvr.NodeCount, srvr.HasNodeCount = *stats.NodeCount, true
-	}
-	return srvr, nil
-}
-
 // ParseAdminMonitor reads the AdminServer's monitor command: mntr's keys
 // without the zk_ prefix.
 func ParseAdminMonitor(answer []byte) (*Mntr, error) {

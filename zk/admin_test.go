@@ -14,29 +14,15 @@ func TestParseAdminCaptures(t *testing.T) {
 	tests := []struct {
 		state string
 		mode  Mode
-		epoch uint32
 	}{
-		{"leader", ModeLeader, 1},
-		{"follower", ModeFollower, 0},
-		{"observer", ModeObserver, 0},
-		{"standalone", ModeStandalone, 0},
-		// A leader with leaderServes=no answers srvr "not serving", but its
-		// AdminServer still says leader.
-		{"leader_serves_no", ModeLeader, 1},
+		{"leader", ModeLeader},
+		{"follower", ModeFollower},
+		{"observer", ModeObserver},
+		{"standalone", ModeStandalone},
 	}
 	for _, test := range tests {
 		t.Run(test.state, func(t *testing.T) {
-			stats, err := ParseAdminStats(capture(t, test.state, "admin_stats.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if stats.Mode != test.mode || stats.Version != "3.8.0" || stats.Zxid.Epoch() != test.epoch || !stats.HasNodeCount {
-				t.Errorf("stats = %+v, want mode %s, epoch %d, version 3.8.0, a node count", stats, test.mode, test.epoch)
-			}
 			monitor, err := ParseAdminMonitor(capture(t, test.state, "admin_monitor.json"))
-			if test.state == "leader_serves_no" {
-				return // its monitor is not serving: see TestAdminClient
-			}
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -268,26 +268,6 @@ func FuzzParseRuokIsro(f *testing.F) {
 	})
 }
 
-func FuzzParseAdminStats(f *testing.F) {
-	addCaptures(f, "admin_stats.json", "admin_server_stats.json")
-	f.Fuzz(func(t *testing.T, answer []byte) {
-		srvr, err := ParseAdminStats(answer)
-		if err != nil {
-			if srvr != nil {
-				t.Fatalf("ParseAdminStats returned %+v with error %v", srvr, err)
-			}
-			if Reason(err) != ReasonUnparsable {
-				t.Fatalf("error %v has reason %q", err, Reason(err))
-			}
-			return
-		}
-		if !srvr.Mode.Serving() || srvr.FullVersion == "" {
-			t.Fatalf("parsed stats: mode %q, version %q", srvr.Mode, srvr.FullVersion)
-		}
-		checkVersion(t, srvr.Version, srvr.FullVersion)
-	})
-}
-
 func FuzzParseAdminMonitor(f *testing.F) {
 	addCaptures(f, "admin_monitor.json")
 	f.Add([]byte(`{"version":"3.8.0","server_state":"leader","synced_followers":1e300,"synced_non_voting_followers":-1}`))
@@ -381,7 +361,6 @@ func TestParseLargeAnswers(t *testing.T) {
 		"mntr":          func(b []byte) error { _, err := ParseMntr(b); return err },
 		"conf":          func(b []byte) error { _, err := ParseConf(b); return err },
 		"isro":          func(b []byte) error { _, err := ParseIsro(b); return err },
-		"admin stats":   func(b []byte) error { _, err := ParseAdminStats(b); return err },
 		"admin monitor": func(b []byte) error { _, err := ParseAdminMonitor(b); return err },
 		"admin leader":  func(b []byte) error { _, err := ParseAdminLeader(b); return err },
 	}
