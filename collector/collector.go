@@ -72,7 +72,7 @@ func (e *Exporter) writeEnsemble(ch chan<- prometheus.Metric, result *EnsembleRe
 	}
 
 	e.mu.RLock()
-	infoDesc, labelNames := e.infoDesc, e.config.LabelNames()
+	infoDesc, labelNames := e.infoDesc, e.infoLabels
 	e.mu.RUnlock()
 	for _, member := range result.Members {
 		labels := []string{name, member.Member.Address, member.Member.Role, result.ServerID(member.Member)}

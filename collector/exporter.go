@@ -37,7 +37,9 @@ type Exporter struct {
 	mu        sync.RWMutex
 	config    *config.Config
 	ensembles map[string]*ensembleState
-	infoDesc  *prometheus.Desc
+	// infoDesc and infoLabels follow the configuration's extra labels.
+	infoDesc   *prometheus.Desc
+	infoLabels []string
 }
 
 // ensembleState is what lives as long as an ensemble's configuration.
@@ -98,7 +100,8 @@ func (e *Exporter) SetConfig(cfg *config.Config) error {
 	}
 	e.config = cfg
 	e.ensembles = states
-	e.infoDesc = memberInfoDesc(cfg.LabelNames())
+	e.infoLabels = cfg.LabelNames()
+	e.infoDesc = memberInfoDesc(e.infoLabels)
 	return nil
 }
 
