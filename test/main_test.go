@@ -1,119 +1,16 @@
-package main
+package e2e
 
 import (
-	"bytes"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
-
-// exporterBinary is built once per test run, with the version ldflags the
-// Makefile and promu use.
-var exporterBinary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "zookeeper_exporter_test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	exporterBinary = filepath.Join(dir, "zookeeper_exporter")
-	build := exec.Command("go", "build", "-o", exporterBinary, "-ldflags",
-		"-X github.com/prometheus/common/version.Version=9.8.7 -X github.com/prometheus/common/version.Revision=abc123", ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building the exporter:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// freePort returns a loopback address nobody listens on right now.
-func freePort(t *testing.T) string {
-	t.Helper()
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer listener.Close()
-	return listener.Addr().String()
-}
-
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// startExporter runs the binary and waits until it answers.
-func startExporter(t *testing.T, args ...string) (base string, logs *lockedBuffer, cmd *exec.Cmd) {
-	t.Helper()
-	address := freePort(t)
-	cmd = exec.Command(exporterBinary, append([]string{"--web.listen-address=" + address}, args...)...)
-	logs = &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	base = "http://" + address
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if response, err := http.Get(base + "/-/healthy"); err == nil {
-			response.Body.Close()
-			return base, logs, cmd
-		}
-	}
-	t.Fatalf("exporter did not answer; logs:\n%s", logs)
-	return
-}
-
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	response, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer response.Body.Close()
-	body, _ := io.ReadAll(response.Body)
-	return response.StatusCode, string(body)
-}
-
-func post(t *testing.T, url string) (int, string) {
-	t.Helper()
-	response, err := http.Post(url, "text/plain", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer response.Body.Close()
-	body, _ := io.ReadAll(response.Body)
-	return response.StatusCode, string(body)
-}
 
 func TestVersion(t *testing.T) {
 	out, err := exec.Command(exporterBinary, "--version").CombinedOutput()

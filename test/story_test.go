@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"fmt"
@@ -12,25 +12,6 @@ import (
 
 	"github.com/quorumwatch/zookeeper_exporter/internal/zkcluster"
 )
-
-// writeClusterConfig writes an exporter configuration for a real cluster.
-func writeClusterConfig(t *testing.T, name string, cluster *zkcluster.Cluster, timeout time.Duration) string {
-	t.Helper()
-	var config strings.Builder
-	fmt.Fprintf(&config, "timeout: %s\nensembles:\n  - name: %s\n    members:\n", timeout, name)
-	for _, member := range cluster.Members() {
-		role := "voter"
-		if member.Observer {
-			role = "observer"
-		}
-		fmt.Fprintf(&config, "      - {address: %q, role: %s}\n", member.ClientAddr, role)
-	}
-	path := filepath.Join(t.TempDir(), "zookeeper_exporter.yml")
-	if err := os.WriteFile(path, []byte(config.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 // memberLabels selects one member's series.
 func memberLabels(member *zkcluster.Member) map[string]string {

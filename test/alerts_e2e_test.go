@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"encoding/json"
@@ -268,7 +268,7 @@ func startDaemon(t *testing.T, name, binary string, args func(address string) []
 // and the grouping delays (to one second) are changed.
 func startAlertmanager(t *testing.T, binary, dir, webhookURL string) (string, *lockedBuffer) {
 	t.Helper()
-	example, err := os.ReadFile(filepath.Join("examples", "alertmanager.yml"))
+	example, err := os.ReadFile(filepath.Join("..", "examples", "alertmanager.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
