@@ -383,10 +383,8 @@ func TestHierarchicalQuorum(t *testing.T) {
 			}
 			if step.serving {
 				c.LeaderT(t)
-				waitServing(t, c)
-				return
 			}
-			waitNotServing(t, c, running(c))
+			waitSteady(t, c, running(c), step.serving)
 		})
 	}
 }
@@ -402,30 +400,30 @@ func running(c *Cluster) []*Member {
 	return out
 }
 
-// waitNotServing waits until every member in ms answers "not currently
-// serving", then checks that they keep answering so over a few samples:
-// a quorum that forms again would show as a serving mode.
-func waitNotServing(t *testing.T, c *Cluster, ms []*Member) {
+// waitSteady waits until every member in ms serves (or, if !serving,
+// answers "not currently serving"), then checks over a few samples that
+// they stay so: a quorum still being lost, or forming again, would show.
+func waitSteady(t *testing.T, c *Cluster, ms []*Member, serving bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	modes := func() map[int]string { return c.modes(ctx, ms) }
-	allNotServing := func(got map[int]string) bool {
+	steady := func() (map[int]string, bool) {
+		got := c.modes(ctx, ms)
 		for _, m := range ms {
-			if got[m.ID] != ModeNotServing {
-				return false
+			if servingMode(got[m.ID]) != serving || (!serving && got[m.ID] != ModeNotServing) {
+				return got, false
 			}
 		}
-		return true
+		return got, true
 	}
 	var last map[int]string
-	if err := c.WaitFor(ctx, func() bool { last = modes(); return allNotServing(last) }); err != nil {
-		t.Fatalf("members never all stopped serving: %v (last modes: %v)", err, last)
+	if err := c.WaitFor(ctx, func() bool { m, ok := steady(); last = m; return ok }); err != nil {
+		t.Fatalf("members never all reached serving=%v: %v (last modes: %v)", serving, err, last)
 	}
 	for range 5 {
 		time.Sleep(600 * time.Millisecond)
-		if got := modes(); !allNotServing(got) {
-			t.Fatalf("quorum formed again: modes %v", got)
+		if got, ok := steady(); !ok {
+			t.Fatalf("serving=%v did not last: modes %v", serving, got)
 		}
 	}
 }
@@ -488,7 +486,7 @@ func TestReconfigAndPartition(t *testing.T) {
 		if err := c.Kill(leader.ID); err != nil {
 			t.Fatal(err)
 		}
-		waitNotServing(t, c, running(c))
+		waitSteady(t, c, running(c), false)
 		if err := c.UnblockPeers(); err != nil {
 			t.Fatal(err)
 		}
@@ -527,5 +525,122 @@ func checkNamespaced(t *testing.T, c *Cluster) {
 	if conn, err := c.DialContext(t.Context(), "tcp", addr); err == nil {
 		conn.Close()
 		t.Errorf("FreeAddress %s accepted a connection", addr)
+	}
+}
+
+func TestParseMembership(t *testing.T) {
+	const head = "clientPort=35077\nserverId=3\nelectionPort=36709\npeerType=0\nmembership: \n"
+	for _, tc := range []struct {
+		name, in     string
+		participants []int
+		observers    []int
+		version      string
+		wantErr      bool
+	}{
+		{"Dynamic", head + "server.3=127.0.0.1:40441:36709:participant;127.0.0.1:35077\n" +
+			"server.2=127.0.0.1:44329:43909:participant;127.0.0.1:46035\n" +
+			"server.4=127.0.0.1:1:2:observer;127.0.0.1:3\nversion=100000002\n",
+			[]int{2, 3}, []int{4}, "100000002", false},
+		{"Static", head + "server.1=127.0.0.1:1:2;127.0.0.1:3\nserver.2=127.0.0.1:4:5:observer;6\nversion=0\n",
+			[]int{1}, []int{2}, "0", false},
+		{"MultiAddress", head + "server.1=h1:1:2|h2:1:2:participant;3\n", []int{1}, nil, "", false},
+		{"NotServing", notServingText + "\n", nil, nil, "", true},
+		{"NotWhitelisted", "conf is not executed because it is not in the whitelist.\n", nil, nil, "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ms, err := parseMembership([]byte(tc.in))
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
+			}
+			if !slices.Equal(ms.Participants, tc.participants) || !slices.Equal(ms.Observers, tc.observers) || ms.Version != tc.version {
+				t.Errorf("got participants %v observers %v version %q, want %v %v %q",
+					ms.Participants, ms.Observers, ms.Version, tc.participants, tc.observers, tc.version)
+			}
+			for _, id := range append(slices.Clone(tc.participants), tc.observers...) {
+				if !strings.HasPrefix(ms.Servers[id], "server."+strconv.Itoa(id)+"=") {
+					t.Errorf("Servers[%d] = %q", id, ms.Servers[id])
+				}
+			}
+		})
+	}
+}
+
+// TestWriteConfigVariants checks the files written for hierarchical
+// quorums and for dynamic reconfiguration, and the exporter's zoo.cfg.
+func TestWriteConfigVariants(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		opts        Options
+		memberWants []string // in member 1's zoo.cfg
+		memberNot   []string
+		dynamic     []string // in member 1's dynamic file
+		zooCfg      []string // in ZooCfgPath
+	}{
+		{
+			name:        "Hierarchical",
+			opts:        Options{Voters: 4, Groups: [][]int{{1, 2}, {3, 4}}, Weights: map[int]int{4: 0, 1: 2}},
+			memberWants: []string{"group.1=1:2\n", "group.2=3:4\n", "weight.1=2\nweight.4=0\n", "server.4=127.0.0.1:42:43;127.0.0.1:40\n"},
+			memberNot:   []string{"dynamicConfigFile", "reconfigEnabled"},
+			zooCfg:      []string{"server.1=127.0.0.1:12:13;127.0.0.1:10\n", "group.2=3:4\n", "weight.4=0\n"},
+		},
+		{
+			name:        "Reconfig",
+			opts:        Options{Voters: 2, Observers: 1, Reconfig: true},
+			memberWants: []string{"reconfigEnabled=true\n", "standaloneEnabled=false\n", "dynamicConfigFile="},
+			memberNot:   []string{"clientPort=", "server.1="},
+			dynamic:     []string{"server.1=127.0.0.1:12:13:participant;127.0.0.1:10\n", "server.3=127.0.0.1:32:33:observer;127.0.0.1:30\n"},
+			zooCfg:      []string{"server.1=127.0.0.1:12:13;127.0.0.1:10\n", "server.3=127.0.0.1:32:33:observer;127.0.0.1:30\n"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := writeTestCluster(t, tc.opts)
+			m := c.members[0]
+			expectFile(t, m.ConfigPath, tc.memberWants, tc.memberNot)
+			if tc.dynamic != nil {
+				expectFile(t, m.DynamicConfigPath, tc.dynamic, nil)
+			}
+			expectFile(t, c.ZooCfgPath(), tc.zooCfg, []string{"participant", "dataDir"})
+		})
+	}
+}
+
+// writeTestCluster writes the configuration files of a cluster with fixed
+// ports (member N: N0..N3) without starting anything.
+func writeTestCluster(t *testing.T, o Options) *Cluster {
+	t.Helper()
+	opts, err := o.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Cluster{opts: opts, baseDir: t.TempDir()}
+	for id := 1; id <= opts.Voters+opts.Observers; id++ {
+		c.members = append(c.members, c.newMember(id, id > opts.Voters, []int{id * 10, id*10 + 1, id*10 + 2, id*10 + 3}))
+	}
+	for _, m := range c.members {
+		if err := c.writeConfig(m, c.membershipLines(c.members, opts.Reconfig)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.writeZooCfg(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func expectFile(t *testing.T, path string, want, not []string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range want {
+		if !strings.Contains(string(b), w) {
+			t.Errorf("%s lacks %q:\n%s", filepath.Base(path), w, b)
+		}
+	}
+	for _, n := range not {
+		if strings.Contains(string(b), n) {
+			t.Errorf("%s has %q:\n%s", filepath.Base(path), n, b)
+		}
 	}
 }
