@@ -61,8 +61,25 @@ mixin: deps
 demo: deps build
 	$(GO) run ./internal/demo -exporter ./$(BIN)
 
+# bench runs every Go benchmark (allocations reported) BENCH_COUNT times
+# into bench-<commit>.txt, a file benchstat compares with another commit's:
+# benchstat bench-OLD.txt bench-NEW.txt. test/ holds no benchmark and would
+# only build the binary.
+BENCH_COUNT ?= 6
+BENCH_TIME  ?= 500ms
+BENCH_OUT   ?= bench-$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty).txt
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) -benchtime $(BENCH_TIME) \
+		$$($(GO) list ./... | grep -v '/test$$') 2>&1 | tee $(BENCH_OUT)
+	@! grep -Eq '^(FAIL|--- FAIL|panic:)' $(BENCH_OUT)
+	@echo "written to $(BENCH_OUT); compare: benchstat OLD.txt $(BENCH_OUT)"
+
+# bench-scale runs the exporter against 1,000 stand-in members (200
+# ensembles x 5, answering after 20 ms) and prints its scrape times, peak
+# RSS, CPU and words per member per scrape. It stops by itself.
+.PHONY: bench-scale
+bench-scale: build
+	$(GO) run ./internal/bench/scale -exporter ./$(BIN) $(BENCH_SCALE_FLAGS)
 
 clean:
 	rm -f $(BIN)
