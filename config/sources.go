@@ -104,6 +104,6 @@ func (c *Config) resolveZooCfgs(found *problems) {
 			member.line = ensemble.line
 		}
 		ensemble.Members, ensemble.Standalone = read.Members, read.Standalone
-		ensemble.notes, ensemble.secureOnly = read.notes, read.secureOnly
+		ensemble.notes, ensemble.secureOnly, ensemble.zooCfgFailed = read.notes, read.secureOnly, read.zooCfgFailed
 	}
 }

@@ -112,6 +112,8 @@ func readZooCfg(path string) (*Ensemble, []string) {
 		}
 	}
 	ensemble := z.ensemble(path)
+	// No members for a reason already given: "no members" is no news.
+	ensemble.zooCfgFailed = len(ensemble.Members) == 0 && len(z.problems) > 0
 	return ensemble, z.problemTexts()
 }
 

@@ -208,7 +208,7 @@ func TestZooCfgProblems(t *testing.T) {
 				if !strings.Contains(err.Error(), fragment) {
 					t.Errorf("error %q does not contain %q", err, fragment)
 				} else if test.ordered && (len(lines) != len(test.want) || !strings.Contains(lines[i], fragment)) {
-					t.Errorf("problem %d is %q, want %q: in the order of the file", i+1, lines[i], fragment)
+					t.Errorf("problem %d is %q, want %q: in the order of the file, and nothing else:\n%s", i+1, lines[i], fragment, err)
 				}
 			}
 			for _, fragment := range test.not {
