@@ -156,7 +156,8 @@ type Cluster struct {
 // Start starts all members concurrently and waits until the ensemble
 // serves: exactly one leader (or the standalone member) and every member in
 // a serving mode. ctx bounds only the start; without a deadline
-// DefaultStartTimeout applies. On failure everything started is removed and
+// DefaultStartTimeout applies per three members, since JVMs starting
+// together share the CPU. On failure everything started is removed and
 // the error includes the tail of every member's log.
 func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	opts, err := opts.withDefaults()
@@ -169,7 +170,8 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultStartTimeout)
+		per3 := (opts.Voters + opts.Observers + 2) / 3
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(per3)*DefaultStartTimeout)
 		defer cancel()
 	}
 	// Free ports are found by binding and releasing them, so another
