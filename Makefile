@@ -84,3 +84,23 @@ bench-scale: build
 clean:
 	rm -f $(BIN)
 	rm -rf mixin/dashboards_out mixin/prometheus_alerts.yaml mixin/prometheus_rules.yaml
+
+# crossbuild puts linux binaries where `promu crossbuild` does and the
+# Dockerfile copies them from: $(BUILD_DIR)/linux-<arch>/. Then:
+#   docker build --build-arg ARCH=amd64 -t zookeeper-exporter .
+DOCKER_ARCHS ?= amd64
+BUILD_DIR    ?= .build
+.PHONY: crossbuild
+crossbuild:
+	@for arch in $(DOCKER_ARCHS); do \
+	  if command -v $(PROMU) >/dev/null 2>&1 && [ "$(BUILD_DIR)" = .build ]; then $(PROMU) crossbuild -p linux/$$arch || exit 1; \
+	  else CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -ldflags "$(LDFLAGS)" -o $(BUILD_DIR)/linux-$$arch/$(BIN) . || exit 1; fi; \
+	done
+
+# helm-rules regenerates the Helm chart's copy of the rules and dashboards
+# from the mixin embedded in the binary; a test fails while it is stale.
+HELM_CHART := deploy/helm/zookeeper-exporter
+.PHONY: helm-rules
+helm-rules:
+	rm -rf $(HELM_CHART)/files/dashboards
+	$(GO) run . rules --rules.output=$(HELM_CHART)/files/zookeeper-rules.yaml --rules.dashboards-dir=$(HELM_CHART)/files/dashboards
