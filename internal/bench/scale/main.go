@@ -36,7 +36,7 @@ func main() {
 	flag.IntVar(&o.ensembles, "ensembles", 200, "stand-in ensembles")
 	flag.IntVar(&o.size, "members", 5, "voters per stand-in ensemble (the first leads)")
 	flag.DurationVar(&o.delay, "delay", 20*time.Millisecond, "how long a stand-in member waits before answering a word")
-	flag.IntVar(&o.warmup, "warmup", 5, "scrapes before measuring")
+	flag.IntVar(&o.warmup, "warmup", 3, "scrapes before measuring")
 	flag.IntVar(&o.scrapes, "scrapes", 50, "measured sequential scrapes")
 	flag.DurationVar(&o.probeTimeout, "timeout", 3*time.Second, "the exporter's per-member probe timeout")
 	flag.DurationVar(&o.maxRun, "max", 4*time.Minute, "stop everything after this long, finished or not")

@@ -25,6 +25,7 @@ type result struct {
 	membersUp, marginsTwo int
 	members, ensembles    int
 	problems              []string
+	note                  string // why fewer scrapes were measured than asked
 }
 
 // measure scrapes o.warmup times, then o.scrapes times with the clock, CPU
@@ -43,6 +44,7 @@ func measure(ctx context.Context, o options, stand *standin.Stand, exporter *ben
 	}
 	r := &result{members: len(stand.Addresses()), ensembles: len(stand.Ensembles())}
 	var last []byte
+	deadline, _ := ctx.Deadline()
 	for range o.scrapes {
 		body, took, err := bench.Scrape(ctx, client, url)
 		if err != nil {
@@ -50,16 +52,22 @@ func measure(ctx context.Context, o options, stand *standin.Stand, exporter *ben
 		}
 		r.durations = append(r.durations, took)
 		last = body
+		// Stop early rather than be killed by -max: leave room for two
+		// more scrapes' worth and the checks.
+		if time.Until(deadline) < 2*took+10*time.Second {
+			r.note = fmt.Sprintf("stopped after %d of %d scrapes to finish within -max", len(r.durations), o.scrapes)
+			break
+		}
 	}
 	cpuAfter, err := exporter.CPU()
 	if err != nil {
 		return nil, err
 	}
-	r.cpu = (cpuAfter - cpuBefore) / time.Duration(o.scrapes)
+	r.cpu = (cpuAfter - cpuBefore) / time.Duration(len(r.durations))
 	if r.peakRSS, err = exporter.PeakRSS(); err != nil {
 		return nil, err
 	}
-	r.countWords(before, stand.WordCounts(), o.scrapes)
+	r.countWords(before, stand.WordCounts(), len(r.durations))
 	r.bytes = len(last)
 	return r, r.check(last, o.size)
 }
@@ -124,7 +132,7 @@ func (r *result) check(exposition []byte, size int) error {
 func (r *result) print(o options) {
 	fmt.Printf("\n| measure | value |\n|---|---|\n")
 	fmt.Printf("| members (ensembles x voters) | %d (%d x %d), answering after %v |\n", r.members, r.ensembles, o.size, o.delay)
-	fmt.Printf("| scrapes measured (after %d warm-up) | %d, sequential |\n", o.warmup, len(r.durations))
+	fmt.Printf("| scrapes measured (after %d warm-up) | %d, sequential %s|\n", o.warmup, len(r.durations), r.note)
 	fmt.Printf("| scrape p50 / p99 | %s / %s |\n", bench.Millis(bench.Percentile(r.durations, 50)), bench.Millis(bench.Percentile(r.durations, 99)))
 	fmt.Printf("| exporter peak RSS (VmHWM) | %s |\n", bench.MiB(r.peakRSS))
 	fmt.Printf("| exporter CPU per scrape | %.3f s |\n", r.cpu.Seconds())
