@@ -324,7 +324,8 @@ func sumSmallest(values []int, k int) int {
 // interchangeable, so a group's states come from how many of each weight are
 // taken: the cost grows with the voters only polynomially, and exponentially
 // only in the number of distinct weights within one group. The tests check
-// it against every choice for every rule of up to 9 voters.
+// it against every choice, for random rules of up to 9 voters and for every
+// rule of up to 4.
 func (r Rule) WorstMargin(count int, known, candidates map[int]bool) int {
 	if len(r.groups) == 0 {
 		return -1
