@@ -436,63 +436,94 @@ func TestReconfigAndPartition(t *testing.T) {
 	c := StartT(t, Options{Voters: 3, Reconfig: true, NetNS: nsErr == nil})
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-
-	t.Run("AddVoters", func(t *testing.T) {
-		added, err := c.AddVoters(ctx, 2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(added) != 2 || added[0].ID != 4 || added[1].ID != 5 {
-			t.Fatalf("added %v, want members 4 and 5", added)
-		}
-		leader := c.LeaderT(t)
-		checkParticipants(t, leader, []int{1, 2, 3, 4, 5})
-		mntr, err := leader.FourLetterWord(ctx, "mntr")
-		if err != nil || !strings.Contains(string(mntr), "zk_quorum_size\t5\n") {
-			t.Errorf("leader mntr lacks zk_quorum_size 5 (%v):\n%s", err, mntr)
-		}
-		for _, m := range added {
-			if mode, err := m.Mode(ctx); mode != ModeFollower && mode != ModeLeader {
-				t.Errorf("new member %d: mode %q, %v", m.ID, mode, err)
-			}
-		}
-	})
-
-	t.Run("RemoveVoters", func(t *testing.T) {
-		if err := c.RemoveVoters(ctx, 4, 5); err != nil {
-			t.Fatal(err)
-		}
-		checkParticipants(t, c.LeaderT(t), []int{1, 2, 3})
-		for _, id := range []int{4, 5} {
-			if mode, err := c.Mode(ctx, id); mode != ModeFollower {
-				t.Errorf("removed member %d: mode %q, %v; want follower", id, mode, err)
-			}
-		}
-		b, err := os.ReadFile(c.ZooCfgPath())
-		if err != nil || strings.Count(string(b), "server.") != 3 {
-			t.Errorf("ZooCfgPath should still list the 3 first members (%v):\n%s", err, b)
-		}
-	})
-
+	t.Run("AddVoters", func(t *testing.T) { testAddVoters(ctx, t, c) })
+	t.Run("RemoveVoters", func(t *testing.T) { testRemoveVoters(ctx, t, c) })
 	t.Run("Partition", func(t *testing.T) {
 		if nsErr != nil {
 			t.Skipf("no network namespace for a partition: %v", nsErr)
 		}
-		checkNamespaced(t, c)
-		if err := c.BlockPeers(); err != nil {
-			t.Fatal(err)
-		}
-		leader := c.LeaderT(t)
-		if err := c.Kill(leader.ID); err != nil {
-			t.Fatal(err)
-		}
-		waitSteady(t, c, running(c), false)
-		if err := c.UnblockPeers(); err != nil {
-			t.Fatal(err)
-		}
-		c.LeaderT(t)
-		waitServing(t, c)
+		testPartition(t, c)
 	})
+}
+
+// testAddVoters grows 3 voters to 5.
+func testAddVoters(ctx context.Context, t *testing.T, c *Cluster) {
+	added, err := c.AddVoters(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(added) != 2 || added[0].ID != 4 || added[1].ID != 5 {
+		t.Fatalf("added %v, want members 4 and 5", added)
+	}
+	leader := c.LeaderT(t)
+	checkParticipants(t, leader, []int{1, 2, 3, 4, 5})
+	mntr, err := leader.FourLetterWord(ctx, "mntr")
+	if err != nil || !strings.Contains(string(mntr), "zk_quorum_size\t5\n") {
+		t.Errorf("leader mntr lacks zk_quorum_size 5 (%v):\n%s", err, mntr)
+	}
+	for _, m := range added {
+		if mode, err := m.Mode(ctx); mode != ModeFollower && mode != ModeLeader {
+			t.Errorf("new member %d: mode %q, %v", m.ID, mode, err)
+		}
+	}
+}
+
+// testRemoveVoters shrinks 5 voters back to 3; the removed ones keep
+// running and still call themselves followers.
+func testRemoveVoters(ctx context.Context, t *testing.T, c *Cluster) {
+	if err := c.RemoveVoters(ctx, 4, 5); err != nil {
+		t.Fatal(err)
+	}
+	checkParticipants(t, c.LeaderT(t), []int{1, 2, 3})
+	for _, id := range []int{4, 5} {
+		if mode, err := c.Mode(ctx, id); mode != ModeFollower {
+			t.Errorf("removed member %d: mode %q, %v; want follower", id, mode, err)
+		}
+	}
+	b, err := os.ReadFile(c.ZooCfgPath())
+	if err != nil || strings.Count(string(b), "server.") != 3 {
+		t.Errorf("ZooCfgPath should still list the 3 first members (%v):\n%s", err, b)
+	}
+}
+
+// testPartition blocks the peer ports and kills the leader: an election
+// that cannot finish, every member answering but none serving, until the
+// ports open again.
+func testPartition(t *testing.T, c *Cluster) {
+	checkNamespaced(t, c)
+	if err := c.BlockPeers(); err != nil {
+		t.Fatal(err)
+	}
+	leader := c.LeaderT(t)
+	if err := c.Kill(leader.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitSteady(t, c, running(c), false)
+	if err := c.UnblockPeers(); err != nil {
+		t.Fatal(err)
+	}
+	c.LeaderT(t)
+	waitServing(t, c)
+}
+
+// TestNeedsOption checks that reconfiguration and partitions refuse to run
+// on an ensemble not started for them, rather than touch the host.
+func TestNeedsOption(t *testing.T) {
+	c := &Cluster{opts: Options{Voters: 3}}
+	for name, f := range map[string]func() error{
+		"AddVoters":    func() error { _, err := c.AddVoters(t.Context(), 1); return err },
+		"RemoveVoters": func() error { return c.RemoveVoters(t.Context(), 1) },
+		"BlockPeers":   c.BlockPeers,
+		"UnblockPeers": c.UnblockPeers,
+	} {
+		if err := f(); err == nil {
+			t.Errorf("%s on a plain ensemble succeeded", name)
+		}
+	}
+	grouped := &Cluster{opts: Options{Voters: 3, Reconfig: true, Groups: [][]int{{1, 2, 3}}}}
+	if _, err := grouped.AddVoters(t.Context(), 1); !errors.Is(err, errHierarchicalAdd) {
+		t.Errorf("AddVoters with groups: %v", err)
+	}
 }
 
 func checkParticipants(t *testing.T, m *Member, want []int) {
