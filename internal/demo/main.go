@@ -1,91 +1,83 @@
-// Command demo starts a local ZooKeeper ensemble from Debian's package on
-// loopback, runs the exporter against it and prints where to look. Ctrl-C
-// stops everything and removes the temporary files.
+// Command demo runs the whole stack on loopback: a local ZooKeeper ensemble
+// from Debian's package (3 voters and an observer), the exporter, a real
+// Prometheus loading the rules the exporter generates, and a real
+// Alertmanager with the example inhibit rules whose notifications are
+// printed here. It prints where to look and the commands that walk the story
+// the project exists for: ZooKeeperQuorumAtRisk fires while the ensemble
+// still serves, before the next loss breaks quorum. Ctrl-C stops everything
+// and removes its files.
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
-	"os/exec"
 	"os/signal"
-	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
-
-	"github.com/quorumwatch/zookeeper_exporter/internal/zkcluster"
 )
 
+// options are the demo's flags.
+type options struct {
+	exporter, prometheus, alertmanager         string
+	exporterListen, prometheusListen, amListen string
+	alertmanagerConfig                         string
+	voters, observers                          int
+	alertFor                                   time.Duration
+}
+
 func main() {
-	exporter := flag.String("exporter", "./zookeeper_exporter", "exporter binary to run")
-	listen := flag.String("listen", "127.0.0.1:9141", "where the exporter listens")
-	voters := flag.Int("voters", 3, "voters in the demo ensemble")
-	observers := flag.Int("observers", 1, "observers in the demo ensemble")
+	var o options
+	flag.StringVar(&o.exporter, "exporter", "./zookeeper_exporter", "exporter binary to run")
+	flag.StringVar(&o.prometheus, "prometheus", "prometheus", "Prometheus binary")
+	flag.StringVar(&o.alertmanager, "alertmanager", "prometheus-alertmanager", "Alertmanager binary")
+	flag.StringVar(&o.exporterListen, "listen", "127.0.0.1:9141", "where the exporter listens")
+	flag.StringVar(&o.prometheusListen, "prometheus.listen", "127.0.0.1:9090", "where Prometheus listens")
+	flag.StringVar(&o.amListen, "alertmanager.listen", "127.0.0.1:9093", "where Alertmanager listens")
+	flag.StringVar(&o.alertmanagerConfig, "alertmanager.config", "examples/alertmanager.yml",
+		"Alertmanager configuration whose routes and inhibit rules the demo uses (receivers are replaced)")
+	flag.IntVar(&o.voters, "voters", 3, "voters in the demo ensemble")
+	flag.IntVar(&o.observers, "observers", 1, "observers in the demo ensemble")
+	flag.DurationVar(&o.alertFor, "alert-for", 10*time.Second,
+		"how long the quorum and member alerts wait before firing (production rules wait minutes)")
 	flag.Parse()
-	if err := run(*exporter, *listen, *voters, *observers); err != nil {
+
+	// Ctrl-C in the terminal reaches every process of the foreground
+	// group; the demo's children run in their own group, so the demo
+	// alone decides the order in which they stop.
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
+	if err := run(o, os.Stdout, stop); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(exporter, listen string, voters, observers int) error {
-	fmt.Printf("starting a ZooKeeper ensemble of %d voters and %d observers on 127.0.0.1...\n", voters, observers)
+// run starts the stack, prints the guide and waits for a signal or for a
+// component to die; everything started is stopped and removed on return.
+func run(o options, out io.Writer, stop <-chan os.Signal) error {
+	root, err := os.MkdirTemp("", "zookeeper-demo-")
+	if err != nil {
+		return fmt.Errorf("creating the demo directory: %w", err)
+	}
+	s := &stack{opts: o, root: root, out: out, died: make(chan error, 4)}
+	defer s.shutdown()
+
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cluster, err := zkcluster.Start(ctx, zkcluster.Options{Voters: voters, Observers: observers})
-	if err != nil {
+	if err := s.start(ctx); err != nil {
 		return err
 	}
-	defer cluster.Close()
-
-	var config strings.Builder
-	config.WriteString("ensembles:\n  - name: demo\n    members:\n")
-	for _, member := range cluster.Members() {
-		role := "voter"
-		if member.Observer {
-			role = "observer"
-		}
-		fmt.Fprintf(&config, "      - {address: %q, role: %s, server_id: %d}\n", member.ClientAddr, role, member.ID)
-	}
-	configPath := filepath.Join(cluster.Dir(), "zookeeper_exporter.yml")
-	if err := os.WriteFile(configPath, []byte(config.String()), 0o644); err != nil {
+	if err := s.printGuide(ctx); err != nil {
 		return err
 	}
-
-	cmd := exec.Command(exporter, "--config.file="+configPath, "--web.listen-address="+listen)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting the exporter: %w", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	}()
-
-	fmt.Printf("\nexporter:   http://%s/\nmetrics:    curl -s http://%s/metrics | grep -E '^zookeeper_(up|ensemble_quorum_margin|server_mode.* 1)'\n", listen, listen)
-	fmt.Printf("config:     %s\nmembers:\n", configPath)
-	for _, member := range cluster.Members() {
-		fmt.Printf("  zk%d  %s  (pid %d)  echo srvr | nc %s %s\n", member.ID, member.ClientAddr, member.PID(),
-			strings.Split(member.ClientAddr, ":")[0], strings.Split(member.ClientAddr, ":")[1])
-	}
-	fmt.Println("\nTry: kill -STOP <pid>, kill -9 <pid>, and watch zookeeper_ensemble_quorum_margin. Ctrl-C stops everything.")
-
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 	select {
-	case <-stop:
-		fmt.Println("\nstopping the exporter and the ensemble")
-	case err := <-exited:
-		exited <- err // for the deferred stop
-		return fmt.Errorf("the exporter stopped: %v", err)
+	case sig := <-stop:
+		fmt.Fprintf(out, "\n%s: stopping Prometheus, Alertmanager, the exporter and the ensemble\n", sig)
+		return nil
+	case err := <-s.died:
+		return err
 	}
-	return nil
 }
