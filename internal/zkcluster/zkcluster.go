@@ -3,7 +3,10 @@
 //
 // Members run Debian's ZooKeeper 3.8 (apt-get install -y zookeeper) directly
 // through QuorumPeerMain with a generated zoo.cfg, so no system
-// configuration is read. Everything binds to 127.0.0.1 on free ports.
+// configuration is read. Everything binds to 127.0.0.1 on free ports,
+// with Options.NetNS inside a network namespace of the cluster's own, where
+// BlockPeers can cut the members off from each other. Options.Groups makes
+// a hierarchical quorum; Options.Reconfig allows AddVoters and RemoveVoters.
 // Which voter wins an election is not fixed; ask Leader rather than assume.
 package zkcluster
 

@@ -549,6 +549,10 @@ func checkNamespaced(t *testing.T, c *Cluster) {
 	if b, err := FourLetterWord(t.Context(), m.ClientAddr, "ruok"); string(b) == "imok" {
 		t.Errorf("member 1 answered ruok from outside the namespace (%v)", err)
 	}
+	// Signals (Kill, Freeze) must reach the JVM, not a wrapper.
+	if comm, err := os.ReadFile("/proc/" + strconv.Itoa(m.PID()) + "/comm"); string(comm) != "java\n" {
+		t.Errorf("member 1's PID runs %q (%v), want java", comm, err)
+	}
 	addr, err := c.FreeAddress()
 	if err != nil {
 		t.Fatal(err)
