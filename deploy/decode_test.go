@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -8,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -45,10 +47,23 @@ func splitDocuments(stream string) []string {
 	return docs
 }
 
-// decodeStrict decodes doc into the Go type of its kind, refusing unknown
-// and duplicate fields: what the API server's strict field validation does.
+// decodeStrict decodes doc into the Go type of its kind as the API server's
+// strict field validation does: field names match case-sensitively, and an
+// unknown or duplicate field is an error. (sigs.k8s.io/yaml's UnmarshalStrict
+// alone is not enough: encoding/json matches field names case-insensitively,
+// so readOnlyRootFileSystem would pass.)
 func decodeStrict(doc string) (manifest, error) {
-	return decode(doc, func(b []byte, obj any) error { return yaml.UnmarshalStrict(b, obj) })
+	return decode(doc, func(b []byte, obj any) error {
+		j, err := yaml.YAMLToJSONStrict(b)
+		if err != nil {
+			return err
+		}
+		strictErrs, err := kjson.UnmarshalStrict(j, obj)
+		if err != nil {
+			return err
+		}
+		return errors.Join(strictErrs...)
+	})
 }
 
 // decodeLax is decodeStrict without the strictness, to show what it adds.
