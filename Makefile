@@ -63,14 +63,15 @@ demo: deps build
 
 # bench runs every Go benchmark (allocations reported) BENCH_COUNT times
 # into bench-<commit>.txt, a file benchstat compares with another commit's:
-# benchstat bench-OLD.txt bench-NEW.txt. test/ holds no benchmark and would
-# only build the binary.
+# benchstat bench-OLD.txt bench-NEW.txt. Only packages with benchmarks are
+# built (test/ has none and would build the binary).
 BENCH_COUNT ?= 6
 BENCH_TIME  ?= 500ms
 BENCH_OUT   ?= bench-$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty).txt
+BENCH_PKGS  ?= $(shell grep -rl --include='*_test.go' '^func Benchmark' . | xargs -r -n1 dirname | sort -u | grep -v '^./test$$')
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) -benchtime $(BENCH_TIME) \
-		$$($(GO) list ./... | grep -v '/test$$') 2>&1 | tee $(BENCH_OUT)
+		$(BENCH_PKGS) 2>&1 | tee $(BENCH_OUT)
 	@! grep -Eq '^(FAIL|--- FAIL|panic:)' $(BENCH_OUT)
 	@echo "written to $(BENCH_OUT); compare: benchstat OLD.txt $(BENCH_OUT)"
 
