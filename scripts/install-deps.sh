@@ -11,6 +11,8 @@ command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanag
 command -v jsonnet >/dev/null && command -v jsonnetfmt >/dev/null || missing+=(jsonnet)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v nft >/dev/null && command -v ip >/dev/null || missing+=(nftables iproute2)
+# systemd-analyze checks the packaged unit (deploy/); it needs no running systemd.
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 for extra in "$@"; do
   command -v "$extra" >/dev/null || missing+=("$extra")
 done
