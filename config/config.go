@@ -206,7 +206,7 @@ func Parse(source string, data []byte) (*Config, error) {
 	found := &problems{source: source}
 	schema := checkSchema(root.Content[0], found)
 	config := &Config{Source: source}
-	if err := root.Decode(config); err != nil {
+	if err := decode(&root, config); err != nil {
 		var typeErr *yaml.TypeError
 		if !errors.As(err, &typeErr) {
 			return nil, yamlError(source, err)
@@ -224,6 +224,19 @@ func Parse(source string, data []byte) (*Config, error) {
 		return nil, err
 	}
 	return config, nil
+}
+
+// decode decodes the tree into config. yaml.v3 panics on some odd input
+// (a merge key whose value is an alias used as a mapping key, say) instead
+// of returning an error; a configuration file must never take the exporter
+// down, least of all on reload.
+func decode(root *yaml.Node, config *Config) (err error) {
+	defer func() {
+		if recovered := recover(); recovered != nil {
+			err = fmt.Errorf("cannot decode this YAML: %v", recovered)
+		}
+	}()
+	return root.Decode(config)
 }
 
 var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)

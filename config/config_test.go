@@ -114,6 +114,11 @@ func TestParseErrorsNameFileLineAndMember(t *testing.T) {
 			want: []string{"zk.yml:"},
 		},
 		{
+			name: "YAML that panics yaml.v3",
+			yaml: "ensembles:\n      - &m {0,1}\n      - {<<, *m}",
+			want: []string{"zk.yml: cannot decode this YAML"},
+		},
+		{
 			name: "several problems at once",
 			yaml: "ensembles:\n  - name: a\n    members:\n      - address: h:1\n      - address: h:1\n  - members: [{address: h:2}]\n",
 			want: []string{"zk.yml:5:", "duplicate member", "zk.yml:6:", "no name"},

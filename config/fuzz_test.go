@@ -35,6 +35,10 @@ func FuzzParse(f *testing.F) {
 		"ensembles:\n  - name: a\n    members: [{address: !!binary /zox, datacenter: !!binary /w==}]\n",
 		"ensembles: [\n",
 		"ensembles:\n  - &e {name: a, members: [{address: h:1}]}\n  - *e\n",
+		"ensembles:\n  - name: a\n    members:\n      - {address: h:1, server_id: 1, group: 1, weight: 2}\n" +
+			"      - {address: h:2, server_id: 2, group: 2, weight: 0}\n      - {address: h:3, server_id: 3, group: 2}\n",
+		"ensembles:\n  - name: a\n    members:\n      - &m {address: h:1, datacenter: dc1}\n      - {<<: *m, address: h:2}\n",
+		"scrape_interval: 1s\nensembles:\n  - name: a\n    timeout: soon\n    members:\n      - {adress: h:1, role: obsrver}\n",
 		"",
 	} {
 		f.Add([]byte(seed))
@@ -106,6 +110,51 @@ func FuzzFromServers(f *testing.F) {
 	})
 }
 
+func FuzzZooCfg(f *testing.F) {
+	for _, seed := range []string{
+		"tickTime=2000\ndataDir=/tmp/zookeeper\nclientPort=2181\n",
+		"clientPort=2181\nclientPortAddress=::\n",
+		"secureClientPort=2281\nsecureClientPortAddress=10.0.0.1\n",
+		"server.1=localhost:28881:38881\nserver.2=localhost:28882:38882;21812\n" +
+			"server.3=[::1]:28883:38883:observer;127.0.0.1:21813\nclientPort=2181\n",
+		"server.1=a:1:2;2181\nserver.2=b:1:2;2181\nserver.3=c:1:2;2181\nserver.4=d:1:2:observer;2181\n" +
+			"group.1=1:2\ngroup.2=3\nweight.1=2\nweight.3=0\n",
+		"clientPort=2181\nserver.1=h:1:2\ngroup.1=1:1\nweight.1=-1\nweight.2=1\n",
+		"standaloneEnabled=false\nserver.1=h:1:2;2181\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		// The file's lines only: a fuzzed dynamicConfigFile must not make
+		// the test read files of this machine.
+		z := newZooCfg()
+		z.parse("fuzz.cfg", 0, data)
+		ensemble := z.ensemble("fuzz.cfg")
+		if len(z.problems) > 0 {
+			for _, text := range z.problemTexts() {
+				if !strings.HasPrefix(text, "fuzz.cfg") {
+					t.Fatalf("problem %q does not name the file", text)
+				}
+			}
+			return
+		}
+		ensemble.Name = "fuzz"
+		cfg := &Config{Source: "fuzz.cfg", Ensembles: []*Ensemble{ensemble}}
+		if cfg.Validate() != nil {
+			return
+		}
+		checkConfig(t, cfg)
+		for _, member := range ensemble.Members {
+			if member.ServerID <= 0 && !ensemble.Standalone {
+				t.Fatalf("member %q of a zoo.cfg has no server id", member.Address)
+			}
+		}
+		if ensemble.Standalone && len(ensemble.Voters()) != 1 {
+			t.Fatalf("standalone with %d voters", len(ensemble.Voters()))
+		}
+	})
+}
+
 // checkConfig asserts what the collector relies on from a valid
 // configuration.
 func checkConfig(t *testing.T, cfg *Config) {
@@ -146,6 +195,7 @@ func checkConfig(t *testing.T, cfg *Config) {
 				t.Fatalf("label value %q is not UTF-8", value)
 			}
 		}
+		checkGroups(t, ensemble)
 	}
 	names = map[string]bool{}
 	for _, label := range cfg.LabelNames() {
@@ -156,6 +206,32 @@ func checkConfig(t *testing.T, cfg *Config) {
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("a valid configuration fails validation again: %v", err)
+	}
+}
+
+// checkGroups asserts what the quorum arithmetic relies on: with groups,
+// every voter is in one, with a weight of 0 or more, some group weighs
+// something, and nothing else is grouped; without, no weights either.
+func checkGroups(t *testing.T, ensemble *Ensemble) {
+	t.Helper()
+	if ensemble.Groups == nil {
+		if ensemble.Weights != nil {
+			t.Fatalf("ensemble %q: weights %v without groups", ensemble.Name, ensemble.Weights)
+		}
+		return
+	}
+	voters := ensemble.Voters()
+	if len(ensemble.Groups) != len(voters) || len(ensemble.Weights) != len(voters) {
+		t.Fatalf("ensemble %q: %d voters, groups %v, weights %v", ensemble.Name, len(voters), ensemble.Groups, ensemble.Weights)
+	}
+	for _, voter := range voters {
+		_, grouped := ensemble.Groups[voter.ServerID]
+		if weight, weighed := ensemble.Weights[voter.ServerID]; !grouped || !weighed || weight < 0 {
+			t.Fatalf("ensemble %q: voter %d: group %v, weight %d", ensemble.Name, voter.ServerID, grouped, weight)
+		}
+	}
+	if !anyGroupWeighs(ensemble.Groups, ensemble.Weights) {
+		t.Fatalf("ensemble %q: every group weighs 0", ensemble.Name)
 	}
 }
 

@@ -169,6 +169,11 @@ func (z *zooCfg) addServer(where position, key, idText, value string) {
 		z.problem(where, "%q is not server.<number>", key)
 		return
 	}
+	// ZooKeeper's guide asks for ids from 1 to 255; here 0 means unknown.
+	if id < 1 {
+		z.problem(where, "server.%d: a server id is a number from 1 up", id)
+		return
+	}
 	server, err := zk.ParseServerLine(id, value)
 	if err != nil {
 		z.problem(where, "%v", err)

@@ -174,6 +174,11 @@ func TestZooCfgProblems(t *testing.T) {
 			ordered: true,
 		},
 		{
+			name:  "server id 0",
+			files: map[string]string{"zoo.cfg": "clientPort=2181\nserver.0=h0:1:2\nserver.1=h1:1:2\n"},
+			want:  []string{"zoo.cfg:2: server.0: a server id is a number from 1 up"},
+		},
+		{
 			name:  "missing dynamic file",
 			files: map[string]string{"zoo.cfg": "clientPort=2181\ndynamicConfigFile=zoo.cfg.dynamic\n"},
 			want:  []string{"zoo.cfg:2: dynamicConfigFile:", "zoo.cfg.dynamic"},
