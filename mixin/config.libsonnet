@@ -6,6 +6,24 @@
     // exporter usually serves both, so this defaults to the same job.
     exporterSelector: 'job="zookeeper"',
 
+    // The label that tells one Prometheus's clusters apart (as in the
+    // kubernetes and node mixins). Every aggregation and join keeps it, so
+    // two clusters with an ensemble of the same name stay apart; series
+    // without it aggregate as one cluster.
+    clusterLabel: 'cluster',
+    // Window of rate() in recording rules.
+    rateInterval: '5m',
+
+    // The quorum alerts survive scrape gaps: the last known quorum margin is
+    // held this long after the series vanish (longer than exporterDownFor, so
+    // a firing quorum page never resolves before the blind-spot page fires).
+    quorumHoldFor: '5m',
+    // Repeated quorum loss pages even when no single loss lasts
+    // quorumLostFor: the ensemble was without quorum for at least this share
+    // of the window, and has no margin now. One short election stays below.
+    quorumFlapWindow: '10m',
+    quorumFlapRatio: 0.25,
+
     // Quorum alerts page, so they use short windows: one scrape glitch must
     // not page, but a real loss must page well before the next one.
     quorumAtRiskFor: '1m',
@@ -13,6 +31,10 @@
     faultToleranceReducedFor: '5m',
     multipleLeadersFor: '2m',
     voterDownFor: '2m',
+    // A voter that went down and came back this many times (each change of
+    // zookeeper_up counts: one crash and restart is 2) within the window.
+    voterFlappingChanges: 6,
+    voterFlappingWindow: '15m',
     observerDownFor: '5m',
     memberNotServingFor: '2m',
     // Modes that mean the member answers but serves no (or only stale) reads.
@@ -51,7 +73,12 @@
 
     probeFailingWindow: '5m',
     probeFailingFor: '15m',
-    exporterDownFor: '5m',
+    // Every replica of the exporter down: page. One of several down: warn.
+    exporterDownFor: '2m',
+    // How long an ensemble (and an exporter job) seen once stays expected:
+    // its metrics vanishing within this window fires.
+    expectedFor: '6h',
+    ensembleMetricsMissingFor: '3m',
 
     // Alert name, lower-cased, fills %s: that is the GitHub heading anchor.
     runbookURLPattern: 'https://github.com/quorumwatch/zookeeper_exporter/blob/main/mixin/runbook.md#%s',
@@ -63,7 +90,6 @@
     dashboardTimeFrom: 'now-6h',
     dashboardUIDPrefix: 'zookeeper-',
     dashboardTitlePrefix: 'ZooKeeper / ',
-    // Label used to pick an ensemble in the dashboards.
     dashboardRateInterval: '$__rate_interval',
   },
 }

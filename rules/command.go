@@ -17,6 +17,7 @@ type Command struct {
 	format           string
 	selector         string
 	exporterSelector string
+	clusterLabel     string
 	runbookURL       string
 	sets             []string
 	output           string
@@ -36,6 +37,8 @@ func Register(cmd *kingpin.CmdClause) *Command {
 		StringVar(&c.selector)
 	cmd.Flag("rules.exporter-selector", `Label selector of the exporter's own scrape job (sets exporterSelector).`).
 		StringVar(&c.exporterSelector)
+	cmd.Flag("rules.cluster-label", `Label that tells clusters apart in every aggregation and join, e.g. k8s_cluster (sets clusterLabel; default "cluster").`).
+		StringVar(&c.clusterLabel)
 	cmd.Flag("rules.runbook-url-pattern", "Runbook URL with %s for the lower-cased alert name (sets runbookURLPattern).").
 		StringVar(&c.runbookURL)
 	cmd.Flag("rules.set", `Override a mixin _config key with a JSON value, e.g. quorumAtRiskFor='"2m"' or followerBehindThreshold=5000. Repeatable.`).
@@ -115,6 +118,7 @@ func (c *Command) config() (map[string]any, error) {
 	for _, f := range []struct{ key, value, flag string }{
 		{"zookeeperSelector", c.selector, "--rules.selector"},
 		{"exporterSelector", c.exporterSelector, "--rules.exporter-selector"},
+		{"clusterLabel", c.clusterLabel, "--rules.cluster-label"},
 		{"runbookURLPattern", c.runbookURL, "--rules.runbook-url-pattern"},
 	} {
 		if f.value != "" {

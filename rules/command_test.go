@@ -27,14 +27,15 @@ func TestCommand(t *testing.T) {
 		wantErr  string
 		parseErr bool
 	}{
-		{name: "defaults", want: []string{"groups:\n", `zookeeper_ensemble_quorum_margin{job="zookeeper"} == 0`}},
-		{name: "selector", args: []string{`--rules.selector=job="zk"`}, want: []string{`zookeeper_ensemble_quorum_margin{job="zk"} == 0`}},
-		{name: "exporter selector", args: []string{`--rules.exporter-selector=job="zk-exporter"`}, want: []string{`up{job="zk-exporter"} == 0`}},
+		{name: "defaults", want: []string{"groups:\n", `zookeeper_ensemble_quorum_margin{job="zookeeper"}`}},
+		{name: "selector", args: []string{`--rules.selector=job="zk"`}, want: []string{`zookeeper_ensemble_quorum_margin{job="zk"}`}},
+		{name: "exporter selector", args: []string{`--rules.exporter-selector=job="zk-exporter"`}, want: []string{`max by (cluster, job) (up{job="zk-exporter"})`}},
+		{name: "cluster label", args: []string{`--rules.cluster-label=k8s_cluster`}, want: []string{`max by (k8s_cluster, ensemble) (zookeeper_ensemble_leaders`}},
 		{name: "runbook", args: []string{"--rules.runbook-url-pattern=https://wiki/zk/%s"}, want: []string{"runbook_url: https://wiki/zk/zookeeperquorumlost\n"}},
 		{
 			name: "set string and number",
 			args: []string{`--rules.set=quorumAtRiskFor="30s"`, "--rules.set", "outstandingRequestsThreshold=25"},
-			want: []string{"for: 30s\n", "zookeeper_outstanding_requests{job=\"zookeeper\"} > 25"},
+			want: []string{"for: 30s\n", "zookeeper_outstanding_requests{job=\"zookeeper\"}) > 25"},
 		},
 		{
 			name: "operator",

@@ -21,6 +21,7 @@ var overrides = map[string]any{
 	"followerBehindThreshold": 5000,
 	"runbookURLPattern":       "https://runbooks.example.com/zookeeper#%s",
 	"dashboardTags":           []string{"zk"},
+	"clusterLabel":            "k8s_cluster",
 }
 
 func mustGenerate(t *testing.T, opts Options) []byte {
@@ -95,10 +96,18 @@ func TestGenerateOverridesReachRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	found := false
+	// Every aggregation and join keeps the cluster label, so that two
+	// clusters' same-named ensembles never merge.
+	grouping := regexp.MustCompile(`\b(by|on) \(([^)]*)\)`)
 	for _, g := range rf.Groups {
 		for _, r := range g.Rules {
 			if strings.Contains(r.Expr, `job="zookeeper"`) {
 				t.Errorf("rule %s%s still uses the default selector: %s", r.Alert, r.Record, r.Expr)
+			}
+			for _, m := range grouping.FindAllStringSubmatch(r.Expr, -1) {
+				if !strings.HasPrefix(m[2], "k8s_cluster") {
+					t.Errorf("rule %s%s: %q drops the cluster label", r.Alert, r.Record, m[0])
+				}
 			}
 			if r.Alert == "ZooKeeperQuorumAtRisk" {
 				found = true
@@ -135,8 +144,9 @@ func TestGenerateOptions(t *testing.T) {
 		{name: "bad object name", opts: Options{Format: "prometheus-operator", Name: "ZK_Rules"}, wantErr: `name "ZK_Rules"`},
 		{name: "bad namespace", opts: Options{Format: "prometheus-operator", Namespace: "a/b"}, wantErr: `namespace "a/b"`},
 		{name: "bad label", opts: Options{Format: "prometheus-operator", Labels: map[string]string{"team": "a b"}}, wantErr: `label "team"`},
-		{name: "selector", opts: Options{Config: map[string]any{"zookeeperSelector": `cluster="a"`}}, want: []string{`zookeeper_ensemble_quorum_margin{cluster="a"} == 0`}},
-		{name: "threshold", opts: Options{Config: map[string]any{"outstandingRequestsThreshold": 42}}, want: []string{"zookeeper_outstanding_requests{job=\"zookeeper\"} > 42"}},
+		{name: "selector", opts: Options{Config: map[string]any{"zookeeperSelector": `cluster="a"`}}, want: []string{`zookeeper_ensemble_quorum_margin{cluster="a"}`}},
+		{name: "threshold", opts: Options{Config: map[string]any{"outstandingRequestsThreshold": 42}}, want: []string{"zookeeper_outstanding_requests{job=\"zookeeper\"}) > 42"}},
+		{name: "cluster label", opts: Options{Config: map[string]any{"clusterLabel": "k8s_cluster"}}, want: []string{"max by (k8s_cluster, ensemble) (zookeeper_ensemble_leaders"}},
 		{name: "unknown key", opts: Options{Config: map[string]any{"quorumAtRiskFr": "1m"}}, wantErr: `unknown rules config key "quorumAtRiskFr"`},
 		{name: "key with wrong case", opts: Options{Config: map[string]any{"quorumatriskfor": "1m"}}, wantErr: `did you mean "quorumAtRiskFor"`},
 		{name: "wrong type", opts: Options{Config: map[string]any{"quorumAtRiskFor": 2}}, wantErr: `key "quorumAtRiskFor": want a string like "1m", got a number`},
@@ -204,7 +214,7 @@ func TestAlertConventions(t *testing.T) {
 			if s := r.Annotations["summary"]; s == "" || strings.Contains(s, "{{") {
 				t.Errorf("alert %s: summary must be static and non-empty: %q", r.Alert, s)
 			}
-			if d := r.Annotations["description"]; !strings.Contains(d, "{{ $labels.ensemble }}") && !strings.Contains(d, "{{ $labels.instance }}") {
+			if d := r.Annotations["description"]; !strings.Contains(d, "{{ $labels.ensemble }}") && !strings.Contains(d, "{{ $labels.job }}") {
 				t.Errorf("alert %s: description names no ensemble: %q", r.Alert, d)
 			}
 			if !headings[r.Alert] {

@@ -11,7 +11,7 @@ local util = import 'util.libsonnet';
             c,
             'ZooKeeperEvenVoterCount',
             'info',
-            'zookeeper_ensemble_even_voters{%(zookeeperSelector)s} == 1' % c,
+            'max by (%(clusterLabel)s, ensemble) (zookeeper_ensemble_even_voters{%(zookeeperSelector)s}) == 1' % c,
             c.configFindingsFor,
             'A ZooKeeper ensemble has an even number of voters.',
             'ZooKeeper ensemble {{ $labels.ensemble }} has an even number of voters: the extra voter raises the quorum size without raising fault tolerance. Make one voter an observer or add a voter.',
@@ -21,9 +21,9 @@ local util = import 'util.libsonnet';
             'ZooKeeperNoFaultTolerance',
             'info',
             |||
-              zookeeper_ensemble_fault_tolerance{%(zookeeperSelector)s} == 0
+              max by (%(clusterLabel)s, ensemble) (zookeeper_ensemble_fault_tolerance{%(zookeeperSelector)s}) == 0
               and
-              zookeeper_ensemble_voters{%(zookeeperSelector)s} > 0
+              max by (%(clusterLabel)s, ensemble) (zookeeper_ensemble_voters{%(zookeeperSelector)s}) > 0
             ||| % c,
             c.configFindingsFor,
             'A ZooKeeper ensemble cannot survive the loss of any voter.',
@@ -33,7 +33,7 @@ local util = import 'util.libsonnet';
             c,
             'ZooKeeperVoterSetMismatch',
             'info',
-            'zookeeper_ensemble_voter_set_matches{%(zookeeperSelector)s} == 0' % c,
+            'max by (%(clusterLabel)s, ensemble) (zookeeper_ensemble_voter_set_matches{%(zookeeperSelector)s}) == 0' % c,
             c.configFindingsFor,
             "A ZooKeeper ensemble's voters differ from the exporter's configuration.",
             "The voters ZooKeeper ensemble {{ $labels.ensemble }} reports in its own configuration differ from those configured in the exporter, so its quorum figures and alerts may be wrong. Update the exporter's ensemble configuration after a reconfiguration, or find the member with the stray server list.",
@@ -42,7 +42,7 @@ local util = import 'util.libsonnet';
             c,
             'ZooKeeperCommandNotAllowed',
             'warning',
-            'zookeeper_command_allowed{%(zookeeperSelector)s, command=~"%(requiredCommands)s"} == 0' % c,
+            'max by (%(clusterLabel)s, ensemble, member, command) (zookeeper_command_allowed{%(zookeeperSelector)s, command=~"%(requiredCommands)s"}) == 0' % c,
             c.commandNotAllowedFor,
             'A ZooKeeper member refuses a four-letter word the exporter needs.',
             'Member {{ $labels.member }} of ZooKeeper ensemble {{ $labels.ensemble }} does not allow the "{{ $labels.command }}" command, so the exporter cannot see its state. Add it to 4lw.commands.whitelist in zoo.cfg and restart the member during maintenance.',

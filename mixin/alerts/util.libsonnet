@@ -12,4 +12,8 @@
       runbook_url: c.runbookURLPattern % std.asciiLower(name),
     },
   },
+
+  // indent prefixes every line but the first of s with n spaces, to nest an
+  // expression inside another and keep the rule file readable.
+  indent(s, n):: std.join('\n' + std.repeat(' ', n), std.split(std.rstripChars(s, '\n'), '\n')) + '\n',
 }
