@@ -3,6 +3,7 @@ package rules
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -34,6 +35,10 @@ type grafanaDashboard struct {
 func TestDashboards(t *testing.T) {
 	for name, config := range map[string]map[string]any{"defaults": nil, "overrides": overrides} {
 		t.Run(name, func(t *testing.T) {
+			clusterLabel := "cluster"
+			if config != nil {
+				clusterLabel = config["clusterLabel"].(string)
+			}
 			dashboards, err := Dashboards(config)
 			if err != nil {
 				t.Fatal(err)
@@ -70,8 +75,10 @@ func TestDashboards(t *testing.T) {
 						checkDatasource(t, file, "variable "+v.Name, v.Datasource)
 					}
 				}
-				if !vars["datasource"] || !vars["ensemble"] {
-					t.Errorf("%s: want datasource and ensemble variables, have %v", file, vars)
+				for _, v := range []string{"datasource", "cluster", "job", "ensemble"} {
+					if !vars[v] {
+						t.Errorf("%s: want a %s variable, have %v", file, v, vars)
+					}
 				}
 				ids := map[int]string{}
 				var walk func([]grafanaPanel)
@@ -92,6 +99,7 @@ func TestDashboards(t *testing.T) {
 						for _, target := range p.Targets {
 							ds, _ := target["datasource"].(map[string]any)
 							checkDatasource(t, file, "a query of panel "+p.Title, ds)
+							checkReplicaSafe(t, file, p.Title, target["expr"].(string), clusterLabel)
 						}
 					}
 				}
@@ -105,5 +113,21 @@ func checkDatasource(t *testing.T, file, what string, ds map[string]any) {
 	t.Helper()
 	if ds["uid"] != "${datasource}" || ds["type"] != "prometheus" {
 		t.Errorf("%s: %s uses datasource %v, want the ${datasource} variable", file, what, ds)
+	}
+}
+
+// checkReplicaSafe: two exporter replicas serve the same series with
+// different instance labels, so a panel query must aggregate every selector
+// by the ensemble's identity, cluster label first, or it draws two lines
+// (or sums double).
+func checkReplicaSafe(t *testing.T, file, panel, expr, clusterLabel string) {
+	t.Helper()
+	selectors := strings.Count(expr, "{")
+	aggregations := strings.Count(expr, "by ("+clusterLabel+", ensemble")
+	if aggregations == 0 || strings.Contains(expr, "by (ensemble") {
+		t.Errorf("%s: panel %q: query not aggregated by (%s, ensemble...): %s", file, panel, clusterLabel, expr)
+	}
+	if !strings.Contains(expr, clusterLabel+`=~"$cluster"`) || selectors == 0 {
+		t.Errorf("%s: panel %q: query ignores the cluster variable: %s", file, panel, expr)
 	}
 }

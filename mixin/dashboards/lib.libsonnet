@@ -39,7 +39,7 @@ local panel(type, title, targets, w, h, description='') = {
       overrides: [],
     },
     options: {
-      legend: { displayMode: 'table', placement: 'bottom', calcs: ['lastNotNull', 'max'] },
+      legend: { showLegend: true, displayMode: 'table', placement: 'bottom', calcs: ['lastNotNull', 'max'] },
       tooltip: { mode: 'multi', sort: 'desc' },
     },
   },
@@ -61,6 +61,9 @@ local panel(type, title, targets, w, h, description='') = {
       textMode: 'value_and_name',
       justifyMode: 'auto',
       orientation: 'auto',
+      wideLayout: true,
+      showPercentChange: false,
+      percentChangeColorMode: 'standard',
     },
   },
 
@@ -77,15 +80,21 @@ local panel(type, title, targets, w, h, description='') = {
       },
       overrides: [],
     },
-    options: { showValue: 'never', mergeValues: true, rowHeight: 0.9, legend: { showLegend: false } },
+    options: {
+      showValue: 'never',
+      mergeValues: true,
+      rowHeight: 0.9,
+      legend: { showLegend: false, displayMode: 'list', placement: 'bottom', calcs: [] },
+      tooltip: { mode: 'single', sort: 'none' },
+    },
   },
 
   table(title, targets, w=12, h=8, description='', mappings=[], organize={}):: panel('table', title, targets, w, h, description) {
     fieldConfig: {
-      defaults: { mappings: mappings, custom: { cellOptions: { type: 'color-text' } } },
+      defaults: { mappings: mappings, custom: { align: 'auto', inspect: false, cellOptions: { type: 'color-text' } } },
       overrides: [],
     },
-    options: { showHeader: true, sortBy: [] },
+    options: { showHeader: true, sortBy: [], frameIndex: 0 },
     transformations: [
       { id: 'merge', options: {} },
       { id: 'organize', options: organize },
@@ -124,7 +133,17 @@ local panel(type, title, targets, w, h, description='') = {
     schemaVersion: 39,
     version: 1,
     annotations: { list: [] },
-    links: [{ type: 'dashboards', tags: c.dashboardTags, asDropdown: true, title: 'ZooKeeper', includeVars: true, keepTime: true }],
+    links: [{
+      type: 'dashboards',
+      tags: c.dashboardTags,
+      asDropdown: true,
+      title: 'ZooKeeper',
+      includeVars: true,
+      keepTime: true,
+      icon: 'external link',
+      tooltip: '',
+      targetBlank: false,
+    }],
     templating: {
       list: [{
         name: 'datasource',
@@ -134,13 +153,16 @@ local panel(type, title, targets, w, h, description='') = {
         regex: '',
         hide: 0,
         refresh: 1,
-        current: {},
+        // Grafana resolves 'default' to the default data source.
+        current: { text: 'default', value: 'default' },
       }] + variables,
     },
     panels: layout(panels),
   },
 
-  queryVariable(name, label, query, multi=true):: {
+  // allValue '.*' also matches series without the label (a Prometheus that
+  // watches one cluster often has no cluster label at all).
+  queryVariable(name, label, query, multi=true, allValue='.+'):: {
     name: name,
     label: label,
     type: 'query',
@@ -151,9 +173,19 @@ local panel(type, title, targets, w, h, description='') = {
     sort: 1,
     multi: multi,
     includeAll: multi,
-    allValue: if multi then '.+' else null,
+    allValue: if multi then allValue else null,
     hide: 0,
-    current: {},
+    current: if multi then { text: 'All', value: '$__all' } else { text: '', value: '' },
     options: [],
   },
+
+  // variables are the cluster, job and ensemble pickers every dashboard
+  // has, each narrowed by the ones before it; selector(c) is the matcher
+  // set that applies them.
+  variables(c):: [
+    self.queryVariable('cluster', 'Cluster', 'label_values(zookeeper_ensemble_voters{%(zookeeperSelector)s}, %(clusterLabel)s)' % c, allValue='.*'),
+    self.queryVariable('job', 'Job', 'label_values(zookeeper_ensemble_voters{%(zookeeperSelector)s, %(clusterLabel)s=~"$cluster"}, job)' % c, allValue='.*'),
+    self.queryVariable('ensemble', 'Ensemble', 'label_values(zookeeper_ensemble_voters{%(zookeeperSelector)s, %(clusterLabel)s=~"$cluster", job=~"$job"}, ensemble)' % c),
+  ],
+  selector(c):: '%(zookeeperSelector)s, %(clusterLabel)s=~"$cluster", job=~"$job", ensemble=~"$ensemble"' % c,
 }

@@ -4,8 +4,16 @@ local modes = import 'modes.libsonnet';
 {
   grafanaDashboards+:: {
     local c = $._config,
-    local s = c.zookeeperSelector + ', ensemble=~"$ensemble"',
-    local t = lib.target,
+    local s = lib.selector(c),
+    local cl = c.clusterLabel,
+    // Replica-safe: every query aggregates by the ensemble's (and member's)
+    // identity, so two exporter replicas show one line, not two: the best
+    // replica's view for health, the worst for "safe to stop".
+    // Every query also groups by the cluster label, so that same-named
+    // ensembles of two clusters stay apart.
+    local t(expr, legend='', instant=false, format='time_series') = lib.target(
+      std.strReplace(expr, 'by (ensemble', 'by (%s, ensemble' % cl), legend, instant, format
+    ),
     local hidden = { Time: true, __name__: true, job: true, instance: true },
 
     'zookeeper-maintenance.json': lib.dashboard(
@@ -16,31 +24,31 @@ local modes = import 'modes.libsonnet';
       [
         lib.stat(
           'Quorum margin',
-          [t('min by (ensemble) (zookeeper_ensemble_quorum_margin{%s})' % s, '{{ensemble}}')],
+          [t('max by (ensemble) (zookeeper_ensemble_quorum_margin{%s})' % s, '{{ensemble}}')],
           steps=[[null, 'red'], [0, 'orange'], [1, 'green']],
           description='Voters that can still be lost. At 0 do not stop anything.',
         ),
         lib.stat(
           'Voters down',
-          [t('max by (ensemble) (zookeeper_ensemble_voters{%s} - zookeeper_ensemble_voters_up{%s})' % [s, s], '{{ensemble}}')],
+          [t('min by (ensemble) (zookeeper_ensemble_voters{%s} - zookeeper_ensemble_voters_up{%s})' % [s, s], '{{ensemble}}')],
           steps=[[null, 'green'], [1, 'orange']],
         ),
         lib.stat(
           'Observers down',
-          [t('sum by (ensemble) (1 - zookeeper_up{%s, role="observer"})' % s, '{{ensemble}}')],
+          [t('sum by (ensemble) (1 - max by (ensemble, member) (zookeeper_up{%s, role="observer"}))' % s, '{{ensemble}}')],
           steps=[[null, 'green'], [1, 'orange']],
         ),
         lib.stat(
           'Members not serving',
-          [t('sum by (ensemble) (zookeeper_server_mode{%s, mode=~"not_serving|read_only|unknown"})' % s, '{{ensemble}}')],
+          [t('sum by (ensemble) (max by (ensemble, member) (zookeeper_server_mode{%s, mode=~"not_serving|read_only|unknown"}))' % s, '{{ensemble}}')],
           steps=[[null, 'green'], [1, 'orange']],
           description='Members that are down or answer without serving clients.',
         ),
         lib.table(
           'Who may go next',
-          [t('max by (ensemble, member, role, server_id) (zookeeper_member_safe_to_stop{%s})' % s, instant=true, format='table')],
+          [t('min by (ensemble, member, role, server_id) (zookeeper_member_safe_to_stop{%s})' % s, instant=true, format='table')],
           h=10,
-          description='Members that can be stopped now without putting quorum at risk. Stop one, wait until it is back and the margin has recovered, then check again.',
+          description="Members that can be stopped now without putting quorum at risk, by every exporter replica's account. Stop one, wait until it is back and the margin has recovered, then check again.",
           mappings=[{
             type: 'value',
             options: {
@@ -59,19 +67,19 @@ local modes = import 'modes.libsonnet';
         lib.timeseries(
           'Quorum margin and designed fault tolerance',
           [
-            t('min by (ensemble) (zookeeper_ensemble_quorum_margin{%s})' % s, '{{ensemble}} margin'),
+            t('max by (ensemble) (zookeeper_ensemble_quorum_margin{%s})' % s, '{{ensemble}} margin'),
             t('max by (ensemble) (zookeeper_ensemble_fault_tolerance{%s})' % s, '{{ensemble}} designed'),
           ],
           description='Wait for the margin to return to the designed value before stopping the next voter.',
         ),
         lib.timeseries(
           'Datacenter loss margin',
-          [t('min by (ensemble, datacenter) (zookeeper_ensemble_datacenter_loss_margin{%s})' % s, '{{ensemble}} without {{datacenter}}')],
+          [t('max by (ensemble, datacenter) (zookeeper_ensemble_datacenter_loss_margin{%s})' % s, '{{ensemble}} without {{datacenter}}')],
           description='Quorum margin left if the whole datacenter were lost now. Negative: losing it loses quorum.',
         ),
         lib.stateTimeline('Member modes', [t(modes.expr(s), '{{ensemble}} {{member}}')], modes.states),
       ],
-      [lib.queryVariable('ensemble', 'Ensemble', 'label_values(zookeeper_ensemble_voters{%s}, ensemble)' % c.zookeeperSelector)],
+      lib.variables(c),
     ),
   },
 }

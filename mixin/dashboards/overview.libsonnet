@@ -4,8 +4,16 @@ local modes = import 'modes.libsonnet';
 {
   grafanaDashboards+:: {
     local c = $._config,
-    local s = c.zookeeperSelector + ', ensemble=~"$ensemble"',
-    local t = lib.target,
+    local s = lib.selector(c),
+    local cl = c.clusterLabel,
+    // Replica-safe: every query aggregates by the ensemble's (and member's)
+    // identity, so two exporter replicas show one line, not two: the best
+    // replica's view for health, the worst for "safe to stop".
+    // Every query also groups by the cluster label, so that same-named
+    // ensembles of two clusters stay apart.
+    local t(expr, legend='', instant=false, format='time_series') = lib.target(
+      std.strReplace(expr, 'by (ensemble', 'by (%s, ensemble' % cl), legend, instant, format
+    ),
     local ri = c.dashboardRateInterval,
     local perMember = '{{ensemble}} {{member}}',
 
@@ -18,7 +26,7 @@ local modes = import 'modes.libsonnet';
         lib.row('Quorum'),
         lib.stat(
           'Quorum margin',
-          [t('min by (ensemble) (zookeeper_ensemble_quorum_margin{%s})' % s, '{{ensemble}}')],
+          [t('max by (ensemble) (zookeeper_ensemble_quorum_margin{%s})' % s, '{{ensemble}}')],
           steps=[[null, 'red'], [0, 'orange'], [1, 'green']],
           description='Voters the ensemble can still lose and keep a quorum. 0: the next voter loss breaks quorum. Negative: quorum lost; its size is the number of voters that must come back.',
         ),
@@ -45,7 +53,7 @@ local modes = import 'modes.libsonnet';
         lib.timeseries(
           'Quorum margin',
           [
-            t('min by (ensemble) (zookeeper_ensemble_quorum_margin{%s})' % s, '{{ensemble}} margin'),
+            t('max by (ensemble) (zookeeper_ensemble_quorum_margin{%s})' % s, '{{ensemble}} margin'),
             t('max by (ensemble) (zookeeper_ensemble_fault_tolerance{%s})' % s, '{{ensemble}} designed'),
           ],
         ),
@@ -64,9 +72,9 @@ local modes = import 'modes.libsonnet';
         lib.stateTimeline('Member modes', [t(modes.expr(s), perMember)], modes.states),
         lib.timeseries(
           'Transactions behind leader',
-          [t('max by (ensemble, member) (ensemble_member:zookeeper_zxid_behind_leader:value{ensemble=~"$ensemble"})', perMember)],
+          [t('min by (ensemble, member) (ensemble_member:zookeeper_zxid_behind_leader:value{%s})' % s, perMember)],
           min=0,
-          description='How many zxids each follower and observer trails the leader by.',
+          description="How many zxids each follower and observer trails the leader by, within one exporter replica's probe round; the least any replica saw.",
         ),
         lib.timeseries(
           'Zxid counter used',
@@ -99,8 +107,8 @@ local modes = import 'modes.libsonnet';
         lib.timeseries(
           'Packets',
           [
-            t('sum by (ensemble, member) (rate(zookeeper_packets_received_total{%s}[%s]))' % [s, ri], '{{ensemble}} {{member}} received'),
-            t('-sum by (ensemble, member) (rate(zookeeper_packets_sent_total{%s}[%s]))' % [s, ri], '{{ensemble}} {{member}} sent'),
+            t('max by (ensemble, member) (rate(zookeeper_packets_received_total{%s}[%s]))' % [s, ri], '{{ensemble}} {{member}} received'),
+            t('-max by (ensemble, member) (rate(zookeeper_packets_sent_total{%s}[%s]))' % [s, ri], '{{ensemble}} {{member}} sent'),
           ],
           unit='pps',
           w=8,
@@ -116,11 +124,11 @@ local modes = import 'modes.libsonnet';
 
         lib.row('Data'),
         lib.timeseries('Znodes', [t('max by (ensemble) (zookeeper_znodes{%s})' % s, '{{ensemble}}')], w=6, min=0),
-        lib.timeseries('Watches', [t('sum by (ensemble) (zookeeper_watches{%s})' % s, '{{ensemble}}')], w=6, min=0),
+        lib.timeseries('Watches', [t('sum by (ensemble) (max by (ensemble, member) (zookeeper_watches{%s}))' % s, '{{ensemble}}')], w=6, min=0),
         lib.timeseries('Ephemeral nodes', [t('max by (ensemble) (zookeeper_ephemerals{%s})' % s, '{{ensemble}}')], w=6, min=0),
         lib.timeseries('Data size', [t('max by (ensemble) (zookeeper_approximate_data_size_bytes{%s})' % s, '{{ensemble}}')], unit='bytes', w=6, min=0),
       ],
-      [lib.queryVariable('ensemble', 'Ensemble', 'label_values(zookeeper_ensemble_voters{%s}, ensemble)' % c.zookeeperSelector)],
+      lib.variables(c),
     ),
   },
 }
