@@ -403,3 +403,27 @@ func jsonEqual(t *testing.T, a, b any) bool {
 	}
 	return bytes.Equal(ja, jb)
 }
+
+// TestHelmValuesRejected: values.schema.json refuses a misspelt or mistyped
+// value at `helm install`, where the templates would ignore it or render a
+// broken object.
+func TestHelmValuesRejected(t *testing.T) {
+	tests := []struct {
+		set, want string
+	}{
+		{"serviceMonitor.enable=true", "'enable' not allowed"},
+		{"prometheusRules.enabled=true", "'prometheusRules' not allowed"},
+		{"service.port=http", "/service/port"},
+		{"serviceMonitor.interval=30", "/serviceMonitor/interval"},
+		{"config.ensembles=null", "missing property 'ensembles'"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.set, func(t *testing.T) {
+			helm := tool(t, "helm", "go install helm.sh/helm/v3/cmd/helm@v3.22.0")
+			out, err := runErr(helm, "template", "zk-exporter", chartDir, "--set", tt.set)
+			if err == nil || !strings.Contains(out, tt.want) {
+				t.Errorf("helm template --set %s: error %v, want one saying %q\n%s", tt.set, err, tt.want, out)
+			}
+		})
+	}
+}
