@@ -54,8 +54,10 @@ type Ensemble struct {
 	// for words the members' whitelist refuses.
 	AdminPort int `yaml:"admin_port"`
 
-	// Standalone is set when a zoo.cfg has no server.N lines: one server
-	// that leads itself, with no fault tolerance by design.
+	// Standalone is set when the ensemble's zoo.cfg makes one server that
+	// runs alone (no server.N lines, or one voter while standaloneEnabled
+	// keeps its default): it leads itself, with no fault tolerance by
+	// design, and answers Mode: standalone.
 	Standalone bool `yaml:"-"`
 	// Groups maps a voter's server id to its group id when the ensemble uses
 	// hierarchical quorums (group.N lines, or members' group); nil otherwise.

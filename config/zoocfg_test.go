@@ -122,6 +122,20 @@ func TestZooCfgHierarchical(t *testing.T) {
 	if len(cfg.Warnings) != 0 {
 		t.Errorf("warnings %v, want none", cfg.Warnings)
 	}
+
+	// The same zoo.cfg named by a configuration file.
+	absolute, err := filepath.Abs(filepath.Join("testdata", "hierarchical", "zoo.cfg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeFiles(t, map[string]string{"zk.yml": "ensembles:\n  - {name: nine, zoo_cfg: " + absolute + "}\n"})
+	fromFile, err := Load(filepath.Join(dir, "zk.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fromFile.Ensemble("nine"); !maps.Equal(got.Groups, wantGroups) || !maps.Equal(got.Weights, wantWeights) {
+		t.Errorf("through zoo_cfg: Groups %v, Weights %v", got.Groups, got.Weights)
+	}
 }
 
 // zooCfgServers are three voters and an observer.
