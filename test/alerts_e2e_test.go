@@ -345,41 +345,61 @@ func pollUntil(t *testing.T, what string, check func() (bool, string)) {
 	}
 }
 
+// daemon is a server process a test started.
+type daemon struct {
+	name   string
+	base   string // http://address
+	logs   *lockedBuffer
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+// kill SIGKILLs the server and waits until it is gone. A process started
+// elsewhere (exited nil) is reaped by whoever started it.
+func (d *daemon) kill() {
+	_ = d.cmd.Process.Kill()
+	if d.exited != nil {
+		<-d.exited
+	}
+}
+
 // startDaemon runs a server on a free loopback port, kills it and waits for
 // it in t.Cleanup, and waits until base+"/-/ready" answers 200.
 func startDaemon(t *testing.T, name, binary string, args func(address string) []string) (base string, logs *lockedBuffer) {
 	t.Helper()
+	d := startDaemonProcess(t, name, binary, args)
+	return d.base, d.logs
+}
+
+// startDaemonProcess is startDaemon, returning the process too.
+func startDaemonProcess(t *testing.T, name, binary string, args func(address string) []string) *daemon {
+	t.Helper()
 	address := freePort(t)
-	cmd := exec.Command(binary, args(address)...)
-	logs = &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
+	d := &daemon{name: name, base: "http://" + address, logs: &lockedBuffer{}, exited: make(chan struct{})}
+	d.cmd = exec.Command(binary, args(address)...)
+	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
+	if err := d.cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", name, err)
 	}
-	exited := make(chan struct{})
 	go func() {
-		_ = cmd.Wait()
-		close(exited)
+		_ = d.cmd.Wait()
+		close(d.exited)
 	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
-	base = "http://" + address
+	t.Cleanup(d.kill)
 	pollUntil(t, name+" ready", func() (bool, string) {
 		select {
-		case <-exited:
-			t.Fatalf("%s exited: %v\n%s", name, cmd.ProcessState, logs)
+		case <-d.exited:
+			t.Fatalf("%s exited: %v\n%s", name, d.cmd.ProcessState, d.logs)
 		default:
 		}
-		response, err := http.Get(base + "/-/ready")
+		response, err := http.Get(d.base + "/-/ready")
 		if err != nil {
 			return false, err.Error()
 		}
 		response.Body.Close()
 		return response.StatusCode == http.StatusOK, response.Status
 	})
-	return base, logs
+	return d
 }
 
 // startAlertmanager runs Alertmanager with the example configuration's
@@ -631,11 +651,30 @@ type webhookReceiver struct {
 type webhookNotification struct {
 	Receiver string `json:"receiver"`
 	Status   string `json:"status"`
+	GroupKey string `json:"groupKey"`
 	Alerts   []struct {
-		Status string            `json:"status"`
-		Labels map[string]string `json:"labels"`
+		Status   string            `json:"status"`
+		Labels   map[string]string `json:"labels"`
+		StartsAt string            `json:"startsAt"`
 	} `json:"alerts"`
-	path string
+	path string // the webhook URL's path: [/SENDER]/RECEIVER
+}
+
+// sentTo reports whether the notification is the named receiver's and came
+// by its own URL.
+func (n webhookNotification) sentTo(receiver string) bool {
+	return n.Receiver == receiver && strings.HasSuffix(n.path, "/"+receiver)
+}
+
+// content is what a user sees of a notification; two equal in a row for
+// one group are one notification delivered twice.
+func (n webhookNotification) content() string {
+	var alerts []string
+	for _, alert := range n.Alerts {
+		alerts = append(alerts, fmt.Sprintf("%v=%s since %s", alert.Labels, alert.Status, alert.StartsAt))
+	}
+	slices.Sort(alerts)
+	return n.Receiver + " " + n.GroupKey + " " + n.Status + ": " + strings.Join(alerts, ", ")
 }
 
 func newWebhookReceiver(t *testing.T) *webhookReceiver {
@@ -661,7 +700,7 @@ func (w *webhookReceiver) notified(receiver, alertname, ensemble string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, notification := range w.notifications {
-		if notification.Receiver != receiver || notification.path != "/"+receiver {
+		if !notification.sentTo(receiver) {
 			continue
 		}
 		for _, alert := range notification.Alerts {
@@ -684,7 +723,7 @@ func (w *webhookReceiver) count(receiver, alertname, ensemble, status string) pa
 	defer w.mu.Unlock()
 	var count pageCount
 	for _, notification := range w.notifications {
-		if notification.Receiver != receiver || notification.path != "/"+receiver {
+		if !notification.sentTo(receiver) {
 			continue
 		}
 		alerts := 0
@@ -699,6 +738,24 @@ func (w *webhookReceiver) count(receiver, alertname, ensemble, status string) pa
 		}
 	}
 	return count
+}
+
+// duplicates lists the notifications that repeat the one before them in
+// their group: the same alerts in the same states, delivered again.
+func (w *webhookReceiver) duplicates() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	last := map[string]string{}
+	var repeated []string
+	for _, notification := range w.notifications {
+		key := notification.Receiver + " " + notification.GroupKey
+		content := notification.content()
+		if last[key] == content {
+			repeated = append(repeated, notification.path+" "+content)
+		}
+		last[key] = content
+	}
+	return repeated
 }
 
 func (w *webhookReceiver) dump() string {
