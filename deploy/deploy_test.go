@@ -61,9 +61,9 @@ func exporter(t *testing.T) string {
 	return binaryPath
 }
 
-// tool finds an external command, also in GOPATH/bin where `go install` puts
-// helm. Missing, it skips the test with how to install it, or fails when
-// DEPLOY_TOOLS_REQUIRED is set.
+// tool finds an external command, also in GOBIN or GOPATH/bin where `go
+// install` puts helm. Missing, it skips the test with how to install it, or
+// fails when DEPLOY_TOOLS_REQUIRED is set.
 func tool(t *testing.T, name, install string) string {
 	t.Helper()
 	if testing.Short() {
@@ -72,10 +72,12 @@ func tool(t *testing.T, name, install string) string {
 	if p, err := exec.LookPath(name); err == nil {
 		return p
 	}
-	if p := filepath.Join(build.Default.GOPATH, "bin", name); isExecutable(p) {
-		return p
+	for _, dir := range []string{os.Getenv("GOBIN"), filepath.Join(build.Default.GOPATH, "bin")} {
+		if p := filepath.Join(dir, name); dir != "" && isExecutable(p) {
+			return p
+		}
 	}
-	msg := fmt.Sprintf("%s not found in PATH or GOPATH/bin; install it: %s", name, install)
+	msg := fmt.Sprintf("%s not found in PATH, GOBIN or GOPATH/bin; install it: %s", name, install)
 	if os.Getenv(requireToolsEnv) != "" {
 		t.Fatal(msg)
 	}
