@@ -1,13 +1,12 @@
 // Package config reads the exporter's ensembles: a strict YAML file, the
-// --zookeeper.servers shortcut, or the server.N lines of a zoo.cfg. Errors
-// name the file, the line and the member.
+// --zookeeper.servers shortcut, a zoo.cfg (server.N, group.N and weight.N
+// lines, or a standalone server), or the local default. Every problem is
+// reported at once, each naming the file, the line and the member.
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"regexp"
@@ -55,7 +54,28 @@ type Ensemble struct {
 	// for words the members' whitelist refuses.
 	AdminPort int `yaml:"admin_port"`
 
+	// Standalone is set when a zoo.cfg has no server.N lines: one server
+	// that leads itself, with no fault tolerance by design.
+	Standalone bool `yaml:"-"`
+	// Groups maps a voter's server id to its group id when the ensemble uses
+	// hierarchical quorums (group.N lines, or members' group); nil otherwise.
+	// Validate fills it from the members.
+	Groups map[int]int `yaml:"-"`
+	// Weights maps every grouped voter's server id to its weight (1 unless
+	// weight.N or the member's weight says otherwise, as in ZooKeeper); nil
+	// when Groups is nil, since ZooKeeper ignores weights without groups.
+	Weights map[int]int `yaml:"-"`
+
 	line int
+	// notes are warnings found while reading a zoo.cfg; Validate adds them
+	// to its own.
+	notes []string
+	// secureOnly is set when the zoo.cfg gives clients only a
+	// secureClientPort: without tls settings every probe fails.
+	secureOnly bool
+	// zooCfgFailed is set when the zoo_cfg could not be read at all, which
+	// is reported already: no members is no news then.
+	zooCfgFailed bool
 }
 
 // Member is one configured server.
@@ -68,6 +88,11 @@ type Member struct {
 	// AdminURL is the member's AdminServer command URL, e.g.
 	// http://zk1:8080/commands; it overrides the ensemble's admin_port.
 	AdminURL string `yaml:"admin_url"`
+	// Group and Weight place a voter in a hierarchical quorum (ZooKeeper's
+	// group.N and weight.N); nil when not given. Pointers, because group 0
+	// and weight 0 are meaningful.
+	Group  *int `yaml:"group"`
+	Weight *int `yaml:"weight"`
 
 	line int
 }
@@ -162,30 +187,40 @@ func (c *Config) LabelNames() []string {
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading configuration: %w", err)
 	}
 	return Parse(path, data)
 }
 
-// Parse decodes and validates YAML; source names it in errors.
+// Parse decodes and validates YAML; source names it in errors. It reports
+// every problem at once: unknown keys (the schema stays strict), values of
+// the wrong type, unreadable zoo.cfg files and validation failures.
 func Parse(source string, data []byte) (*Config, error) {
-	config := &Config{Source: source}
-	decoder := yaml.NewDecoder(bytes.NewReader(data))
-	decoder.KnownFields(true)
-	if err := decoder.Decode(config); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s: empty configuration: want a list of ensembles", source)
-		}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, yamlError(source, err)
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err == nil {
-		recordLines(config, &root)
+	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
+		return nil, fmt.Errorf("%s: empty configuration: want a list of ensembles", source)
 	}
-	if err := config.resolveZooCfgs(); err != nil {
-		return nil, err
+	found := &problems{source: source}
+	schema := checkSchema(root.Content[0], found)
+	config := &Config{Source: source}
+	if err := root.Decode(config); err != nil {
+		var typeErr *yaml.TypeError
+		if !errors.As(err, &typeErr) {
+			return nil, yamlError(source, err)
+		}
+		// The rest of the document is decoded: carry on, so that every
+		// problem is reported together.
+		for _, message := range typeErr.Errors {
+			schema.addYAML(found, message)
+		}
 	}
-	if err := config.Validate(); err != nil {
+	recordLines(config, &root)
+	config.resolveZooCfgs(found)
+	config.validate(found)
+	if err := found.err(); err != nil {
 		return nil, err
 	}
 	return config, nil
@@ -193,21 +228,8 @@ func Parse(source string, data []byte) (*Config, error) {
 
 var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
 
-// yamlError turns yaml.v3's "line N: ..." into "file:N: ...".
+// yamlError turns yaml.v3's "yaml: line N: ..." into "file:N: ...".
 func yamlError(source string, err error) error {
-	var typeErr *yaml.TypeError
-	if errors.As(err, &typeErr) {
-		messages := make([]string, 0, len(typeErr.Errors))
-		for _, message := range typeErr.Errors {
-			if match := yamlLine.FindStringSubmatch(message); match != nil {
-				message = fmt.Sprintf("%s:%s: %s", source, match[1], match[2])
-			} else {
-				message = source + ": " + message
-			}
-			messages = append(messages, message)
-		}
-		return errors.New(strings.Join(messages, "\n"))
-	}
 	message := strings.TrimPrefix(err.Error(), "yaml: ")
 	if match := yamlLine.FindStringSubmatch(message); match != nil {
 		return fmt.Errorf("%s:%s: %s", source, match[1], match[2])
@@ -218,9 +240,6 @@ func yamlError(source string, err error) error {
 // recordLines remembers where each ensemble and member was written, so that
 // validation errors can point at the line.
 func recordLines(config *Config, root *yaml.Node) {
-	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
-		return
-	}
 	ensembles := mappingValue(root.Content[0], "ensembles")
 	if ensembles == nil || ensembles.Kind != yaml.SequenceNode {
 		return

@@ -196,9 +196,9 @@ clientPort=2181
 
 	write("zoo.dyn", "server.1=h1:1:2:participant;2181\nserver.2=h2:1:2:participant;2181\n")
 	withDynamic := write("zoo2.cfg", "dynamicConfigFile=zoo.dyn\n")
-	members, err := ReadZooCfg(withDynamic)
-	if err != nil || len(members) != 2 || members[1].Address != "h2:2181" {
-		t.Errorf("dynamic config: members %v, err %v", members, err)
+	ensemble, err := ReadZooCfg(withDynamic)
+	if err != nil || len(ensemble.Members) != 2 || ensemble.Members[1].Address != "h2:2181" {
+		t.Errorf("dynamic config: ensemble %+v, err %v", ensemble, err)
 	}
 
 	for name, text := range map[string]string{
@@ -206,7 +206,7 @@ clientPort=2181
 		"role.cfg":    "clientPort=2181\nserver.1=h:1:2:witness\n",
 		"dup.cfg":     "clientPort=2181\nserver.1=h:1:2\nserver.1=h:3:4\n",
 		"noport.cfg":  "server.1=h:1:2\n",
-		"noserve.cfg": "clientPort=2181\n",
+		"noserve.cfg": "tickTime=2000\n",
 	} {
 		_, err := ReadZooCfg(write(name, text))
 		if err == nil || !strings.Contains(err.Error(), name) {

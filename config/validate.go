@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -21,67 +22,139 @@ var reservedLabels = map[string]bool{
 
 var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
-// Validate checks the whole configuration and fills defaults (role voter).
-// Every problem is reported, each naming its file, line and member.
-func (c *Config) Validate() error {
-	var problems []string
-	report := func(line int, format string, args ...any) {
-		where := c.Source
-		if line > 0 {
-			where = fmt.Sprintf("%s:%d", c.Source, line)
-		}
-		problems = append(problems, where+": "+fmt.Sprintf(format, args...))
+// problem is one thing wrong with a configuration, at a line of its source
+// (0 when it has none).
+type problem struct {
+	line int
+	text string
+}
+
+// problems collects everything wrong with a configuration, so that it is
+// reported at once rather than one fix and reload at a time.
+type problems struct {
+	source string
+	list   []problem
+}
+
+func (p *problems) add(line int, format string, args ...any) {
+	where := p.source
+	if line > 0 {
+		where = fmt.Sprintf("%s:%d", p.source, line)
 	}
+	p.list = append(p.list, problem{line: line, text: where + ": " + fmt.Sprintf(format, args...)})
+}
+
+// err returns every problem in the order of the file, one per line, or nil.
+func (p *problems) err() error {
+	if len(p.list) == 0 {
+		return nil
+	}
+	sort.SliceStable(p.list, func(i, j int) bool { return p.list[i].line < p.list[j].line })
+	texts := make([]string, len(p.list))
+	for i, problem := range p.list {
+		texts[i] = problem.text
+	}
+	return errors.New(strings.Join(texts, "\n"))
+}
+
+// Validate checks the whole configuration and fills defaults (role voter)
+// and each ensemble's Groups and Weights. Every problem is reported, each
+// naming its file, line and member.
+func (c *Config) Validate() error {
+	found := &problems{source: c.Source}
+	c.validate(found)
+	return found.err()
+}
+
+func (c *Config) validate(found *problems) {
 	c.Warnings = nil
 	if c.Timeout < 0 {
-		report(0, "timeout %s is negative", c.Timeout)
+		found.add(0, "timeout %s is negative", c.Timeout)
 	}
 	if len(c.Ensembles) == 0 {
-		report(0, "no ensembles configured")
+		found.add(0, "no ensembles configured")
 	}
 	names := map[string]bool{}
 	for i, ensemble := range c.Ensembles {
 		if ensemble == nil {
-			report(0, "ensemble #%d is empty", i+1)
+			found.add(0, "ensemble #%d is empty", i+1)
 			continue
 		}
 		switch {
 		case ensemble.Name == "":
-			report(ensemble.line, "ensemble #%d has no name", i+1)
+			found.add(ensemble.line, "ensemble #%d has no name", i+1)
 		case names[ensemble.Name]:
-			report(ensemble.line, "ensemble %q is configured twice", ensemble.Name)
+			found.add(ensemble.line, "ensemble %q is configured twice", ensemble.Name)
 		}
 		names[ensemble.Name] = true
-		if !utf8.ValidString(ensemble.Name) {
-			report(ensemble.line, "ensemble name %q is not UTF-8: it cannot be a label value", ensemble.Name)
-		}
-		if ensemble.Timeout < 0 {
-			report(ensemble.line, "ensemble %q: timeout %s is negative", ensemble.Name, ensemble.Timeout)
-		}
-		if ensemble.TLS != nil {
-			for _, file := range []string{ensemble.TLS.CAFile, ensemble.TLS.CertFile, ensemble.TLS.KeyFile} {
-				if _, err := os.Stat(file); file != "" && err != nil {
-					report(ensemble.line, "ensemble %q: tls: %v", ensemble.Name, err)
-				}
-			}
-			if (ensemble.TLS.CertFile == "") != (ensemble.TLS.KeyFile == "") {
-				report(ensemble.line, "ensemble %q: tls: cert_file and key_file go together", ensemble.Name)
-			}
-		}
-		if ensemble.AdminPort < 0 || ensemble.AdminPort > 65535 {
-			report(ensemble.line, "ensemble %q: admin_port %d is not a port", ensemble.Name, ensemble.AdminPort)
-		}
-		c.validateMembers(ensemble, report)
+		c.validateEnsemble(ensemble, found.add)
+		c.validateMembers(ensemble, found.add)
+		validateGroups(ensemble, found.add)
+		c.warnVoters(ensemble)
 	}
-	if len(problems) > 0 {
-		return errors.New(strings.Join(problems, "\n"))
-	}
-	return nil
 }
 
-func (c *Config) validateMembers(ensemble *Ensemble, report func(int, string, ...any)) {
+func (c *Config) validateEnsemble(ensemble *Ensemble, report reporter) {
+	if !utf8.ValidString(ensemble.Name) {
+		report(ensemble.line, "ensemble name %q is not UTF-8: it cannot be a label value", ensemble.Name)
+	}
+	if ensemble.Timeout < 0 {
+		report(ensemble.line, "ensemble %q: timeout %s is negative", ensemble.Name, ensemble.Timeout)
+	}
+	if ensemble.TLS != nil {
+		for _, file := range []string{ensemble.TLS.CAFile, ensemble.TLS.CertFile, ensemble.TLS.KeyFile} {
+			if _, err := os.Stat(file); file != "" && err != nil {
+				report(ensemble.line, "ensemble %q: tls: %v", ensemble.Name, err)
+			}
+		}
+		if (ensemble.TLS.CertFile == "") != (ensemble.TLS.KeyFile == "") {
+			report(ensemble.line, "ensemble %q: tls: cert_file and key_file go together", ensemble.Name)
+		}
+	}
+	if ensemble.AdminPort < 0 || ensemble.AdminPort > 65535 {
+		report(ensemble.line, "ensemble %q: admin_port %d is not a port", ensemble.Name, ensemble.AdminPort)
+	}
+}
+
+// warnVoters adds the ensemble's warnings: its zoo.cfg's, and an even
+// number of voters under a simple majority (hierarchical quorums are
+// sized by groups, not by the voter count).
+func (c *Config) warnVoters(ensemble *Ensemble) {
+	for _, note := range ensemble.notes {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("ensemble %q: %s", ensemble.Name, note))
+	}
+	if ensemble.secureOnly && ensemble.TLS == nil {
+		c.Warnings = append(c.Warnings, fmt.Sprintf(
+			"ensemble %q: its zoo.cfg gives only a secureClientPort: probes need the ensemble's tls settings (a configuration file with zoo_cfg and tls), else they fail",
+			ensemble.Name))
+	}
+	if voters := len(ensemble.Voters()); voters > 0 && voters%2 == 0 && ensemble.Groups == nil {
+		c.Warnings = append(c.Warnings, fmt.Sprintf(
+			"ensemble %q has %d voters: an even count tolerates no more failures than %d voters and needs a larger quorum",
+			ensemble.Name, voters, voters-1))
+	}
+}
+
+// reporter reports a problem at a line.
+type reporter func(line int, format string, args ...any)
+
+// memberReporter reports problems of one member, naming its ensemble and
+// address (or position, when it has none).
+func memberReporter(ensemble *Ensemble, index int, member *Member, report reporter) func(string, ...any) {
+	name := member.Address
+	if name == "" {
+		name = fmt.Sprintf("#%d", index+1)
+	}
+	return func(format string, args ...any) {
+		report(member.line, "ensemble %q member %q: %s", ensemble.Name, name, fmt.Sprintf(format, args...))
+	}
+}
+
+func (c *Config) validateMembers(ensemble *Ensemble, report reporter) {
 	if len(ensemble.Members) == 0 {
-		report(ensemble.line, "ensemble %q has no members", ensemble.Name)
+		if !ensemble.zooCfgFailed {
+			report(ensemble.line, "ensemble %q has no members", ensemble.Name)
+		}
 		return
 	}
 	addresses := map[string]bool{}
@@ -91,68 +164,61 @@ func (c *Config) validateMembers(ensemble *Ensemble, report func(int, string, ..
 			report(ensemble.line, "ensemble %q: member #%d is empty", ensemble.Name, j+1)
 			continue
 		}
-		name := member.Address
-		if name == "" {
-			name = fmt.Sprintf("#%d", j+1)
-		}
-		problem := func(format string, args ...any) {
-			report(member.line, "ensemble %q member %q: %s", ensemble.Name, name, fmt.Sprintf(format, args...))
-		}
-		if err := checkAddress(member.Address); err != nil {
-			problem("%v", err)
-		}
-		// Each of these becomes a label value, and client_golang panics on a
-		// label value that is not UTF-8.
-		if !utf8.ValidString(member.Address) {
-			problem("address %q is not UTF-8", member.Address)
-		}
-		if !utf8.ValidString(member.Datacenter) {
-			problem("datacenter %q is not UTF-8", member.Datacenter)
-		}
-		if member.AdminURL != "" {
-			if parsed, err := url.Parse(member.AdminURL); err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
-				problem("admin_url %q: want http(s)://host:port/commands", member.AdminURL)
-			}
-		}
+		problem := memberReporter(ensemble, j, member, report)
+		validateMember(member, problem)
 		if addresses[member.Address] {
 			problem("duplicate member")
 		}
 		addresses[member.Address] = true
-		switch member.Role {
-		case "":
-			member.Role = RoleVoter
-		case RoleVoter, RoleObserver:
-		default:
-			problem("role %q is neither voter nor observer", member.Role)
-		}
-		if member.ServerID < 0 {
-			problem("server_id %d is negative", member.ServerID)
-		}
 		if other, taken := serverIDs[member.ServerID]; member.ServerID > 0 && taken {
 			problem("server_id %d is also %s's", member.ServerID, other)
 		}
 		if member.ServerID > 0 {
 			serverIDs[member.ServerID] = member.Address
 		}
-		for label := range member.Labels {
-			switch {
-			case !labelName.MatchString(label) || strings.HasPrefix(label, "__"):
-				problem("label %q is not a valid Prometheus label name", label)
-			case reservedLabels[label]:
-				problem("label %q is set by the exporter; choose another name", label)
-			case !utf8.ValidString(member.Labels[label]):
-				problem("label %q: value %q is not UTF-8", label, member.Labels[label])
-			}
+	}
+	if len(ensemble.Voters()) == 0 {
+		report(ensemble.line, "ensemble %q has no voters: a quorum needs at least one", ensemble.Name)
+	}
+}
+
+// validateMember checks one member on its own, and defaults its role.
+func validateMember(member *Member, problem func(string, ...any)) {
+	if err := checkAddress(member.Address); err != nil {
+		problem("%v", err)
+	}
+	// Each of these becomes a label value, and client_golang panics on a
+	// label value that is not UTF-8.
+	if !utf8.ValidString(member.Address) {
+		problem("address %q is not UTF-8", member.Address)
+	}
+	if !utf8.ValidString(member.Datacenter) {
+		problem("datacenter %q is not UTF-8", member.Datacenter)
+	}
+	if member.AdminURL != "" {
+		if parsed, err := url.Parse(member.AdminURL); err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
+			problem("admin_url %q: want http(s)://host:port/commands", member.AdminURL)
 		}
 	}
-	voters := len(ensemble.Voters())
-	switch {
-	case voters == 0:
-		report(ensemble.line, "ensemble %q has no voters: a quorum needs at least one", ensemble.Name)
-	case voters%2 == 0:
-		c.Warnings = append(c.Warnings, fmt.Sprintf(
-			"ensemble %q has %d voters: an even count tolerates no more failures than %d voters and needs a larger quorum",
-			ensemble.Name, voters, voters-1))
+	switch member.Role {
+	case "":
+		member.Role = RoleVoter
+	case RoleVoter, RoleObserver:
+	default:
+		problem("role %q is neither voter nor observer", member.Role)
+	}
+	if member.ServerID < 0 {
+		problem("server_id %d is negative", member.ServerID)
+	}
+	for label := range member.Labels {
+		switch {
+		case !labelName.MatchString(label) || strings.HasPrefix(label, "__"):
+			problem("label %q is not a valid Prometheus label name", label)
+		case reservedLabels[label]:
+			problem("label %q is set by the exporter; choose another name", label)
+		case !utf8.ValidString(member.Labels[label]):
+			problem("label %q: value %q is not UTF-8", label, member.Labels[label])
+		}
 	}
 }
 

@@ -84,25 +84,33 @@ var noRedirectClient = &http.Client{
 }
 
 // ParseAdminMonitor reads the AdminServer's monitor command: mntr's keys
-// without the zk_ prefix.
+// without the zk_ prefix. Like ParseMntr it keeps MntrKeys and the string
+// keys only.
 func ParseAdminMonitor(answer []byte) (*Mntr, error) {
 	var values map[string]any
 	if err := json.Unmarshal(answer, &values); err != nil {
 		return nil, &ParseError{Word: "admin monitor", Msg: err.Error()}
 	}
-	mntr := &Mntr{Numbers: map[string]float64{}, Strings: map[string]string{}}
+	mntr := &Mntr{}
 	for key, value := range values {
 		key = "zk_" + key
 		switch value := value.(type) {
 		case float64:
-			mntr.Numbers[key] = value
+			mntr.SetNumber(key, value)
 		case string:
-			mntr.Strings[key] = value
+			switch key {
+			case "zk_version":
+				mntr.FullVersion = value
+			case "zk_server_state":
+				mntr.ServerState = ParseMode(value)
+			case "zk_peer_state":
+				mntr.PeerState = value
+			}
 		}
 	}
-	mntr.Version = ReleaseVersion(mntr.Strings["zk_version"])
-	mntr.ServerState = ParseMode(mntr.Strings["zk_server_state"])
-	if mntr.Version == "" || mntr.Strings["zk_server_state"] == "" {
+	state, _ := values["server_state"].(string)
+	mntr.Version = ReleaseVersion(mntr.FullVersion)
+	if mntr.Version == "" || state == "" {
 		return nil, &ParseError{Word: "admin monitor", Msg: "no version or server_state"}
 	}
 	return mntr, nil

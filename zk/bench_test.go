@@ -127,6 +127,26 @@ func BenchmarkCommand(b *testing.B) {
 	}
 }
 
+// BenchmarkProbeMntr is what a probe pays for a leader's mntr: the round
+// trip and the parse, the answer read into a pooled buffer.
+func BenchmarkProbeMntr(b *testing.B) {
+	answer := capture(b, "leader", "mntr")
+	address := answeringListener(b, answer)
+	client := &Client{}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		var mntr *Mntr
+		err := client.CommandFunc(ctx, address, "mntr", func(answer []byte) (err error) {
+			mntr, err = ParseMntr(answer)
+			return err
+		})
+		if err != nil || mntr.ServerState != ModeLeader {
+			b.Fatalf("mntr %+v, error %v", mntr, err)
+		}
+	}
+}
+
 // answeringListener serves answer to every connection after reading its
 // four-letter word.
 func answeringListener(b *testing.B, answer []byte) string {

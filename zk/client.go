@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"time"
 )
 
@@ -38,14 +39,57 @@ type Client struct {
 // The special answers of ZooKeeper (not serving, not whitelisted) come back
 // as errors so that callers cannot mistake them for data.
 func (c *Client) Command(ctx context.Context, address, word string) ([]byte, error) {
+	var answer []byte
+	err := c.CommandFunc(ctx, address, word, func(read []byte) error {
+		answer = bytes.Clone(read)
+		return nil
+	})
+	return answer, err
+}
+
+// CommandFunc is Command handing the answer to use instead of returning
+// it: the answer lives in a pooled buffer, valid only during the call, so a
+// parser that copies what it keeps costs no allocation for the answer
+// itself. An error from use is returned as is.
+func (c *Client) CommandFunc(ctx context.Context, address, word string, use func(answer []byte) error) error {
 	if c.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
 		defer cancel()
 	}
+	buffer := answerBuffers.Get().(*bytes.Buffer)
+	defer putAnswerBuffer(buffer)
+	if err := c.exchange(ctx, address, word, buffer); err != nil {
+		return err
+	}
+	answer := buffer.Bytes()
+	if err := Special(word, answer); err != nil {
+		return &Error{Word: word, Address: address, Reason: reasonOf(err), Err: err}
+	}
+	return use(answer)
+}
+
+// answerBuffers holds read buffers between words: a leader's mntr is about
+// 20 KB, and growing a fresh buffer to it for every member and round was
+// most of a probe's garbage.
+var answerBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer keeps a rare huge answer's buffer out of the pool.
+const maxPooledBuffer = 256 << 10
+
+func putAnswerBuffer(buffer *bytes.Buffer) {
+	if buffer.Cap() > maxPooledBuffer {
+		return
+	}
+	buffer.Reset()
+	answerBuffers.Put(buffer)
+}
+
+// exchange dials, sends word and reads the whole answer into buffer.
+func (c *Client) exchange(ctx context.Context, address, word string, buffer *bytes.Buffer) error {
 	conn, err := c.dial(ctx, address)
 	if err != nil {
-		return nil, &Error{Word: word, Address: address, Reason: classify(ctx, err), Err: err}
+		return &Error{Word: word, Address: address, Reason: classify(ctx, err), Err: err}
 	}
 	defer conn.Close()
 
@@ -58,29 +102,25 @@ func (c *Client) Command(ctx context.Context, address, word string) ([]byte, err
 	}
 
 	if _, err := io.WriteString(conn, word); err != nil {
-		return nil, &Error{Word: word, Address: address, Reason: classify(ctx, err), Err: err}
+		return &Error{Word: word, Address: address, Reason: classify(ctx, err), Err: err}
 	}
 	limit := c.MaxAnswerBytes
 	if limit <= 0 {
 		limit = DefaultMaxAnswerBytes
 	}
-	var answer bytes.Buffer
-	n, err := answer.ReadFrom(io.LimitReader(conn, limit+1))
+	n, err := buffer.ReadFrom(io.LimitReader(conn, limit+1))
 	if err != nil {
-		return nil, &Error{Word: word, Address: address, Reason: classify(ctx, err), Err: err}
+		return &Error{Word: word, Address: address, Reason: classify(ctx, err), Err: err}
 	}
 	if n > limit {
-		return nil, &Error{Word: word, Address: address, Reason: ReasonAnswerTooLarge,
+		return &Error{Word: word, Address: address, Reason: ReasonAnswerTooLarge,
 			Err: fmt.Errorf("answer exceeds %d bytes", limit)}
 	}
 	if n == 0 {
-		return nil, &Error{Word: word, Address: address, Reason: ReasonEmptyAnswer,
+		return &Error{Word: word, Address: address, Reason: ReasonEmptyAnswer,
 			Err: errors.New("connection closed without an answer")}
 	}
-	if err := Special(word, answer.Bytes()); err != nil {
-		return nil, &Error{Word: word, Address: address, Reason: reasonOf(err), Err: err}
-	}
-	return answer.Bytes(), nil
+	return nil
 }
 
 func (c *Client) dial(ctx context.Context, address string) (net.Conn, error) {

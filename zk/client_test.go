@@ -127,3 +127,34 @@ func TestCommandAnswer(t *testing.T) {
 		t.Fatalf("Command() = %q, %v; want imok", answer, err)
 	}
 }
+
+// TestCommandFunc: the answer reaches use whole, use's error comes back as
+// is, and a special answer never reaches use.
+func TestCommandFunc(t *testing.T) {
+	errUse := errors.New("use failed")
+	cases := []struct {
+		name, answer string
+		useErr, want error
+		used         bool
+	}{
+		{"answer", "imok", nil, nil, true},
+		{"use error", "imok", errUse, errUse, true},
+		{"not serving", notServingAnswer + "\n", nil, ErrNotServing, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			address := fakeMember(t, func(conn net.Conn) { _, _ = io.WriteString(conn, c.answer) })
+			var got string
+			err := (&Client{Timeout: 5 * time.Second}).CommandFunc(context.Background(), address, "ruok", func(answer []byte) error {
+				got = string(answer)
+				return c.useErr
+			})
+			if !errors.Is(err, c.want) {
+				t.Errorf("error %v, want %v", err, c.want)
+			}
+			if used := got != ""; used != c.used || used && got != c.answer {
+				t.Errorf("use got %q (used %v), want %q (used %v)", got, used, c.answer, c.used)
+			}
+		})
+	}
+}

@@ -1,7 +1,6 @@
 package zk
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -159,33 +158,8 @@ func ParseConf(answer []byte) (*Conf, error) {
 		return nil, err
 	}
 	conf := &Conf{Settings: map[string]string{}}
-	scanner := bufio.NewScanner(bytes.NewReader(answer))
-	scanner.Buffer(make([]byte, 0, 4096), DefaultMaxAnswerBytes)
-	for scanner.Scan() {
-		text := strings.TrimSpace(scanner.Text())
-		if text == "" || strings.HasPrefix(text, "membership:") {
-			continue
-		}
-		key, value, ok := strings.Cut(text, "=")
-		if !ok {
-			return nil, &ParseError{Word: "conf", Msg: fmt.Sprintf("line %q is not key=value", text)}
-		}
-		if idText, isServer := strings.CutPrefix(key, "server."); isServer {
-			id, err := strconv.Atoi(idText)
-			if err != nil {
-				return nil, &ParseError{Word: "conf", Msg: fmt.Sprintf("server id %q", idText)}
-			}
-			server, err := ParseServerLine(id, value)
-			if err != nil {
-				return nil, &ParseError{Word: "conf", Msg: err.Error()}
-			}
-			conf.Servers = append(conf.Servers, server)
-			continue
-		}
-		conf.Settings[key] = value
-	}
-	if err := scanner.Err(); err != nil {
-		return nil, &ParseError{Word: "conf", Msg: err.Error()}
+	if err := eachLine(answer, conf.add); err != nil {
+		return nil, err
 	}
 	if _, ok := conf.Settings["clientPort"]; !ok {
 		return nil, &ParseError{Word: "conf", Msg: "no clientPort"}
@@ -196,6 +170,33 @@ func ParseConf(answer []byte) (*Conf, error) {
 	}
 	sort.Slice(conf.Servers, func(i, j int) bool { return conf.Servers[i].ID < conf.Servers[j].ID })
 	return conf, nil
+}
+
+// add reads one line of conf: a setting or a server.N line.
+func (conf *Conf) add(line []byte) error {
+	text := string(bytes.TrimSpace(line))
+	if text == "" || strings.HasPrefix(text, "membership:") {
+		return nil
+	}
+	key, value, ok := strings.Cut(text, "=")
+	if !ok {
+		return &ParseError{Word: "conf", Msg: fmt.Sprintf("line %q is not key=value", text)}
+	}
+	idText, isServer := strings.CutPrefix(key, "server.")
+	if !isServer {
+		conf.Settings[key] = value
+		return nil
+	}
+	id, err := strconv.Atoi(idText)
+	if err != nil {
+		return &ParseError{Word: "conf", Msg: fmt.Sprintf("server id %q", idText)}
+	}
+	server, err := ParseServerLine(id, value)
+	if err != nil {
+		return &ParseError{Word: "conf", Msg: err.Error()}
+	}
+	conf.Servers = append(conf.Servers, server)
+	return nil
 }
 
 // ParseRuok reports whether the answer is "imok". It proves the process

@@ -108,12 +108,7 @@ func FuzzParseMntr(f *testing.F) {
 		if mntr.Version == "" || mntr.ServerState == "" || !slices.Contains(Modes, mntr.ServerState) {
 			t.Fatalf("parsed mntr has version %q, state %q", mntr.Version, mntr.ServerState)
 		}
-		checkVersion(t, mntr.Version, mntr.Strings["zk_version"])
-		for key := range mntr.Numbers {
-			if !strings.HasPrefix(key, "zk_") {
-				t.Fatalf("key %q has no zk_ prefix", key)
-			}
-		}
+		checkVersion(t, mntr.Version, mntr.FullVersion)
 		checkLeaderVoters(t, mntr)
 	})
 }
@@ -285,7 +280,7 @@ func FuzzParseAdminMonitor(f *testing.F) {
 		if mntr.Version == "" || !slices.Contains(Modes, mntr.ServerState) {
 			t.Fatalf("parsed monitor has version %q, state %q", mntr.Version, mntr.ServerState)
 		}
-		checkVersion(t, mntr.Version, mntr.Strings["zk_version"])
+		checkVersion(t, mntr.Version, mntr.FullVersion)
 		checkLeaderVoters(t, mntr)
 	})
 }

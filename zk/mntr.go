@@ -1,28 +1,85 @@
 package zk
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 )
 
-// Mntr is the answer to mntr: every key, numbers typed.
+// MntrKeys are the numeric mntr keys ParseMntr keeps; Number answers for
+// these only. A 3.8 leader sends over 500 keys (per-namespace and
+// per-learner summaries among them); keeping only what the exporter exports
+// or reasons with keeps a thousand members' answers in a few hundred
+// kilobytes.
+var MntrKeys = []string{
+	"zk_avg_latency", "zk_min_latency", "zk_max_latency",
+	"zk_packets_received", "zk_packets_sent",
+	"zk_num_alive_connections", "zk_outstanding_requests",
+	"zk_znode_count", "zk_watch_count", "zk_ephemerals_count",
+	"zk_approximate_data_size",
+	"zk_open_file_descriptor_count", "zk_max_file_descriptor_count",
+	"zk_followers", "zk_learners",
+	"zk_synced_followers", "zk_synced_non_voting_followers", "zk_synced_observers",
+	"zk_pending_syncs", "zk_quorum_size",
+	"zk_uptime", "zk_leader_uptime", "zk_observer_master_id",
+}
+
+// mntrKeyIndex maps a kept key to its slot in Mntr.values.
+var mntrKeyIndex = func() map[string]uint8 {
+	index := make(map[string]uint8, len(MntrKeys))
+	for i, key := range MntrKeys {
+		index[key] = uint8(i)
+	}
+	return index
+}()
+
+// mntrSlots is the size of Mntr.values; the presence mask has one bit per slot.
+const mntrSlots = 32
+
+func init() {
+	if len(MntrKeys) > mntrSlots {
+		panic("zk: more MntrKeys than Mntr slots")
+	}
+}
+
+// Mntr is the answer to mntr: the keys in MntrKeys, numbers typed, and the
+// string keys.
 type Mntr struct {
 	Version     string // release only, "3.8.0"
 	ServerState Mode
-	Numbers     map[string]float64
-	Strings     map[string]string
+	// FullVersion is zk_version as sent, build suffix included.
+	FullVersion string
+	// PeerState is zk_peer_state ("leading - broadcast"), "" when absent
+	// (standalone, read-only).
+	PeerState string
+
+	values  [mntrSlots]float64
+	present uint32 // bit i: values[i] was sent
 }
 
-// Number returns a numeric key; ok is false when the member did not send it
-// (leader-only keys are absent on followers).
+// Number returns a numeric key of MntrKeys; ok is false when the member did
+// not send it (leader-only keys are absent on followers) or it is not a
+// kept key.
 func (m *Mntr) Number(key string) (value float64, ok bool) {
-	value, ok = m.Numbers[key]
-	return value, ok
+	i, known := mntrKeyIndex[key]
+	if !known || m.present&(1<<i) == 0 {
+		return 0, false
+	}
+	return m.values[i], true
+}
+
+// SetNumber sets a key of MntrKeys, and reports false (setting nothing) for
+// any other key. It is for building answers in tests and stand-ins.
+func (m *Mntr) SetNumber(key string, value float64) bool {
+	i, known := mntrKeyIndex[key]
+	if !known {
+		return false
+	}
+	m.values[i] = value
+	m.present |= 1 << i
+	return true
 }
 
 // LeaderVoters is the number of voters in the leader's quorum, the leader
@@ -52,50 +109,60 @@ const maxCount = 1 << 20
 // isCount reports whether v is a whole number from 0 to maxCount.
 func isCount(v float64) bool { return v >= 0 && v <= maxCount && v == math.Trunc(v) }
 
-// ParseMntr parses "key<TAB>value" lines.
+// ParseMntr parses "key<TAB>value" lines. Every line must be one; only the
+// keys in MntrKeys and the string keys are kept.
 func ParseMntr(answer []byte) (*Mntr, error) {
 	if err := Special("mntr", answer); err != nil {
 		return nil, err
 	}
-	mntr := &Mntr{Numbers: map[string]float64{}, Strings: map[string]string{}}
-	scanner := bufio.NewScanner(bytes.NewReader(answer))
-	scanner.Buffer(make([]byte, 0, 4096), DefaultMaxAnswerBytes)
+	mntr := &Mntr{}
 	line := 0
-	for scanner.Scan() {
+	err := eachLine(answer, func(text []byte) error {
 		line++
-		text := strings.TrimRight(scanner.Text(), "\r")
-		if text == "" {
-			continue
+		if len(text) == 0 {
+			return nil
 		}
-		key, value, ok := strings.Cut(text, "\t")
-		if !ok || !strings.HasPrefix(key, "zk_") {
-			return nil, &ParseError{Word: "mntr", Msg: fmt.Sprintf("line %d is not a zk_ key and a tab-separated value", line)}
+		key, value, ok := bytes.Cut(text, []byte{'\t'})
+		if !ok || !bytes.HasPrefix(key, []byte("zk_")) {
+			return &ParseError{Word: "mntr", Msg: fmt.Sprintf("line %d is not a zk_ key and a tab-separated value", line)}
 		}
-		value = strings.TrimSpace(value)
-		switch key {
-		case "zk_version":
-			if !utf8.ValidString(value) { // it becomes a label value
-				return nil, &ParseError{Word: "mntr", Msg: fmt.Sprintf("line %d: zk_version is not UTF-8", line)}
-			}
-			mntr.Version = ReleaseVersion(value)
-			mntr.Strings[key] = value
-			continue
-		case "zk_server_state":
-			mntr.ServerState = ParseMode(value)
-			mntr.Strings[key] = value
-			continue
-		}
-		if number, err := strconv.ParseFloat(value, 64); err == nil {
-			mntr.Numbers[key] = number
-		} else {
-			mntr.Strings[key] = value
-		}
-	}
-	if err := scanner.Err(); err != nil {
-		return nil, &ParseError{Word: "mntr", Msg: err.Error()}
+		return mntr.set(line, key, bytes.TrimSpace(value))
+	})
+	if err != nil {
+		return nil, err
 	}
 	if mntr.Version == "" || mntr.ServerState == "" {
 		return nil, &ParseError{Word: "mntr", Msg: "no zk_version or zk_server_state"}
 	}
 	return mntr, nil
+}
+
+// set keeps one key if it is one of ours. The map lookup with string(key)
+// does not allocate, so the hundreds of other keys cost no garbage.
+func (m *Mntr) set(line int, key, value []byte) error {
+	switch string(key) {
+	case "zk_version":
+		if !utf8.Valid(value) { // it becomes a label value
+			return &ParseError{Word: "mntr", Msg: fmt.Sprintf("line %d: zk_version is not UTF-8", line)}
+		}
+		m.FullVersion = string(value)
+		m.Version = ReleaseVersion(m.FullVersion)
+		return nil
+	case "zk_server_state":
+		m.ServerState = ParseMode(string(value))
+		return nil
+	case "zk_peer_state":
+		m.PeerState = string(value)
+		return nil
+	}
+	i, known := mntrKeyIndex[string(key)]
+	if !known {
+		return nil
+	}
+	// A kept key whose value is not a number is left out, as if not sent.
+	if number, err := strconv.ParseFloat(string(value), 64); err == nil {
+		m.values[i] = number
+		m.present |= 1 << i
+	}
+	return nil
 }

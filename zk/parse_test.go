@@ -229,3 +229,46 @@ func TestZxid(t *testing.T) {
 		t.Errorf("Zxid(0x5fffffffe) = epoch %d counter %#x %s", zxid.Epoch(), zxid.Counter(), zxid)
 	}
 }
+
+// TestMntrKeepsOnlyKnownKeys: the exporter's keys are kept from every state's
+// captured mntr (and the AdminServer's monitor); the hundreds of others are
+// not.
+func TestMntrKeepsOnlyKnownKeys(t *testing.T) {
+	cases := []struct {
+		state, file string
+		parse       func([]byte) (*Mntr, error)
+		want        map[string]float64
+		absent      []string
+	}{
+		{"leader", "mntr", ParseMntr,
+			map[string]float64{"zk_synced_followers": 2, "zk_synced_observers": 1, "zk_quorum_size": 3, "zk_znode_count": 5},
+			[]string{"zk_global_sessions", "zk_learner_proposal_received_count"}},
+		{"follower", "mntr", ParseMntr, map[string]float64{"zk_quorum_size": 3, "zk_znode_count": 5},
+			[]string{"zk_synced_followers", "zk_commit_count"}},
+		{"reconfig_leader", "mntr", ParseMntr,
+			map[string]float64{"zk_synced_followers": 2, "zk_synced_non_voting_followers": 1, "zk_quorum_size": 2}, nil},
+		{"leader", "admin_monitor.json", ParseAdminMonitor,
+			map[string]float64{"zk_synced_followers": 2, "zk_znode_count": 5}, []string{"zk_global_sessions"}},
+	}
+	for _, c := range cases {
+		t.Run(c.state+"/"+c.file, func(t *testing.T) {
+			mntr, err := c.parse(capture(t, c.state, c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for key, want := range c.want {
+				if got, ok := mntr.Number(key); !ok || got != want {
+					t.Errorf("Number(%s) = %v, %v; want %v", key, got, ok, want)
+				}
+			}
+			for _, key := range c.absent {
+				if _, ok := mntr.Number(key); ok {
+					t.Errorf("Number(%s) is kept", key)
+				}
+			}
+			if mntr.FullVersion == mntr.Version || mntr.Version != "3.8.0" {
+				t.Errorf("version %q, full version %q", mntr.Version, mntr.FullVersion)
+			}
+		})
+	}
+}

@@ -1,7 +1,6 @@
 package zk
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -92,60 +91,66 @@ func ParseSrvr(answer []byte) (*Srvr, error) {
 		return nil, err
 	}
 	srvr := &Srvr{}
-	var haveMode, haveZxid, haveVersion bool
-	scanner := bufio.NewScanner(bytes.NewReader(answer))
-	scanner.Buffer(make([]byte, 0, 4096), DefaultMaxAnswerBytes)
-	for scanner.Scan() {
-		key, value, ok := strings.Cut(scanner.Text(), ":")
+	var have srvrSeen
+	err := eachLine(answer, func(line []byte) error {
+		key, value, ok := bytes.Cut(line, []byte{':'})
 		if !ok {
-			continue // stat's client list and blank lines
+			return nil // stat's client list and blank lines
 		}
-		value = strings.TrimSpace(value)
-		var err error
-		switch key {
-		case "Zookeeper version":
-			if !utf8.ValidString(value) {
-				err = errors.New("not UTF-8") // it becomes a label value
-			}
-			srvr.FullVersion = value
-			srvr.Version = ReleaseVersion(value)
-			haveVersion = true
-		case "Latency min/avg/max":
-			err = parseLatencies(value, srvr)
-		case "Received":
-			srvr.Received, err = strconv.ParseInt(value, 10, 64)
-		case "Sent":
-			srvr.Sent, err = strconv.ParseInt(value, 10, 64)
-		case "Connections":
-			srvr.Connections, err = strconv.ParseInt(value, 10, 64)
-		case "Outstanding":
-			srvr.Outstanding, err = strconv.ParseInt(value, 10, 64)
-		case "Zxid":
-			var zxid uint64
-			zxid, err = strconv.ParseUint(strings.TrimPrefix(value, "0x"), 16, 64)
-			srvr.Zxid = Zxid(zxid)
-			haveZxid = err == nil
-		case "Mode":
-			srvr.Mode = ParseMode(value)
-			if srvr.Mode == ModeUnknown {
-				err = fmt.Errorf("unknown mode %q", value)
-			}
-			haveMode = err == nil
-		case "Node count":
-			srvr.NodeCount, err = strconv.ParseInt(value, 10, 64)
-			srvr.HasNodeCount = err == nil
+		if err := srvr.set(string(key), string(bytes.TrimSpace(value)), &have); err != nil {
+			return &ParseError{Word: "srvr", Msg: fmt.Sprintf("%s: %v", key, err)}
 		}
-		if err != nil {
-			return nil, &ParseError{Word: "srvr", Msg: fmt.Sprintf("%s: %v", key, err)}
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	if err := scanner.Err(); err != nil {
-		return nil, &ParseError{Word: "srvr", Msg: err.Error()}
-	}
-	if !haveVersion || !haveMode || !haveZxid {
+	if !have.version || !have.mode || !have.zxid {
 		return nil, &ParseError{Word: "srvr", Msg: "no version, Zxid or Mode line"}
 	}
 	return srvr, nil
+}
+
+// srvrSeen records which of the required lines a srvr answer had.
+type srvrSeen struct{ version, mode, zxid bool }
+
+// set reads one "key: value" line of srvr; other keys are ignored.
+func (srvr *Srvr) set(key, value string, have *srvrSeen) error {
+	var err error
+	switch key {
+	case "Zookeeper version":
+		if !utf8.ValidString(value) {
+			err = errors.New("not UTF-8") // it becomes a label value
+		}
+		srvr.FullVersion = value
+		srvr.Version = ReleaseVersion(value)
+		have.version = true
+	case "Latency min/avg/max":
+		err = parseLatencies(value, srvr)
+	case "Received":
+		srvr.Received, err = strconv.ParseInt(value, 10, 64)
+	case "Sent":
+		srvr.Sent, err = strconv.ParseInt(value, 10, 64)
+	case "Connections":
+		srvr.Connections, err = strconv.ParseInt(value, 10, 64)
+	case "Outstanding":
+		srvr.Outstanding, err = strconv.ParseInt(value, 10, 64)
+	case "Zxid":
+		var zxid uint64
+		zxid, err = strconv.ParseUint(strings.TrimPrefix(value, "0x"), 16, 64)
+		srvr.Zxid = Zxid(zxid)
+		have.zxid = err == nil
+	case "Mode":
+		srvr.Mode = ParseMode(value)
+		if srvr.Mode == ModeUnknown {
+			err = fmt.Errorf("unknown mode %q", value)
+		}
+		have.mode = err == nil
+	case "Node count":
+		srvr.NodeCount, err = strconv.ParseInt(value, 10, 64)
+		srvr.HasNodeCount = err == nil
+	}
+	return err
 }
 
 // parseLatencies reads "min/avg/max" in milliseconds; avg is a float since 3.5.

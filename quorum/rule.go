@@ -1,0 +1,510 @@
+package quorum
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+)
+
+// Voter is one voting server: ID is ZooKeeper's server id; Group is 0 for
+// simple majority; Weight is the hierarchical weight (0 = never counts).
+//
+// Weight has no implicit default: whoever reads zoo.cfg sets 1 when a server
+// has no weight.N line, as ZooKeeper does. In Hierarchical, Group 0 means
+// "listed in no group": such a server is not a voter, so a `group.0=` line
+// must be given another, unused group id.
+type Voter struct{ ID, Group, Weight int }
+
+// Rule decides which sets of voters form a quorum, as ZooKeeper's QuorumMaj
+// and QuorumHierarchical do. A simple majority is the hierarchical rule with
+// one group of weight-1 voters, so one implementation serves both.
+//
+// The zero Rule has no voters and never has a quorum.
+type Rule struct {
+	hierarchical bool
+	// groups holds only the groups with non-zero total weight, by group id:
+	// ZooKeeper drops zero-weight groups from the group count.
+	groups []group
+	// seat maps each counting voter (weight > 0) to its group and weight.
+	seat map[int]seat
+}
+
+type group struct {
+	id      int
+	members []Voter // weight > 0 only, heaviest first (ties by id)
+	total   int
+}
+
+type seat struct{ group, weight int }
+
+// need is the weight a group must hold: more than half its total. ZooKeeper
+// tests weight > total/2 in integer arithmetic, which is the same thing.
+func (g group) need() int { return g.total/2 + 1 }
+
+// needGroups is how many groups must each hold their majority: more than
+// half the groups with non-zero weight.
+func (r Rule) needGroups() int { return len(r.groups)/2 + 1 }
+
+// Majority is the simple-majority rule over the given server ids.
+func Majority(ids []int) Rule {
+	r := Rule{seat: map[int]seat{}}
+	g := group{}
+	for _, id := range ids {
+		if _, dup := r.seat[id]; dup {
+			continue
+		}
+		r.seat[id] = seat{weight: 1}
+		g.members = append(g.members, Voter{ID: id, Weight: 1})
+		g.total++
+	}
+	if g.total > 0 {
+		sortHeaviestFirst(g.members)
+		r.groups = []group{g}
+	}
+	return r
+}
+
+// Hierarchical is ZooKeeper's hierarchical rule (group.N and weight.N lines):
+// a quorum is more than half of the groups with non-zero weight, each holding
+// more than half of its weight. Weight-0 servers and servers in no group
+// (Group 0) are not voters.
+func Hierarchical(voters []Voter) (Rule, error) {
+	r := Rule{hierarchical: true, seat: map[int]seat{}}
+	listed := map[int]Voter{}
+	byGroup := map[int]*group{}
+	for _, v := range voters {
+		if err := checkVoter(v, listed); err != nil {
+			return Rule{}, err
+		}
+		listed[v.ID] = v
+		if v.Group == 0 || v.Weight == 0 {
+			continue
+		}
+		g := byGroup[v.Group]
+		if g == nil {
+			g = &group{id: v.Group}
+			byGroup[v.Group] = g
+		}
+		g.members = append(g.members, v)
+		g.total += v.Weight
+		r.seat[v.ID] = seat{weight: v.Weight}
+	}
+	if len(byGroup) == 0 {
+		return Rule{}, errors.New("hierarchical quorum: no group has a server of non-zero weight, so no set of servers can ever form a quorum")
+	}
+	for _, g := range byGroup {
+		sortHeaviestFirst(g.members)
+		r.groups = append(r.groups, *g)
+	}
+	sort.Slice(r.groups, func(i, j int) bool { return r.groups[i].id < r.groups[j].id })
+	for i, g := range r.groups {
+		for _, m := range g.members {
+			r.seat[m.ID] = seat{group: i, weight: m.Weight}
+		}
+	}
+	return r, nil
+}
+
+// checkVoter refuses what ZooKeeper refuses (a server in two groups) and what
+// no configuration can mean (negative ids, groups or weights).
+func checkVoter(v Voter, listed map[int]Voter) error {
+	switch {
+	case v.ID < 0:
+		return fmt.Errorf("hierarchical quorum: server %d: negative server id", v.ID)
+	case v.Group < 0:
+		return fmt.Errorf("hierarchical quorum: server %d: negative group id %d", v.ID, v.Group)
+	case v.Weight < 0:
+		return fmt.Errorf("hierarchical quorum: server %d has negative weight %d", v.ID, v.Weight)
+	}
+	prev, dup := listed[v.ID]
+	switch {
+	case !dup:
+		return nil
+	case prev.Group != v.Group:
+		return fmt.Errorf("hierarchical quorum: server %d is in group %d and group %d", v.ID, prev.Group, v.Group)
+	default:
+		return fmt.Errorf("hierarchical quorum: server %d is listed twice in group %d", v.ID, v.Group)
+	}
+}
+
+func sortHeaviestFirst(members []Voter) {
+	sort.Slice(members, func(i, j int) bool {
+		if members[i].Weight != members[j].Weight {
+			return members[i].Weight > members[j].Weight
+		}
+		return members[i].ID < members[j].ID
+	})
+}
+
+// Hierarchical reports whether the rule is a hierarchical (group/weight) one.
+func (r Rule) Hierarchical() bool { return r.hierarchical }
+
+// Voters lists the counting voters (weight > 0) sorted by ID. A simple
+// majority's voters have Group 0 and Weight 1.
+func (r Rule) Voters() []Voter {
+	var out []Voter
+	for _, g := range r.groups {
+		out = append(out, g.members...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// IsVoter reports whether the server counts towards a quorum.
+func (r Rule) IsVoter(id int) bool {
+	_, ok := r.seat[id]
+	return ok
+}
+
+// Contains reports whether the servers marked true form a quorum. Servers
+// that are not voters are ignored.
+func (r Rule) Contains(ids map[int]bool) bool {
+	held := 0
+	for _, g := range r.groups {
+		if g.weightIn(ids) >= g.need() {
+			held++
+		}
+	}
+	return held >= r.needGroups()
+}
+
+func (g group) weightIn(ids map[int]bool) int {
+	w := 0
+	for _, m := range g.members {
+		if ids[m.ID] {
+			w += m.Weight
+		}
+	}
+	return w
+}
+
+// QuorumSize is the fewest voters that can form a quorum: the cheapest
+// groups, each with its heaviest members (simple majority: floor(V/2)+1).
+// With no voters it is 1, as the simple-majority formula gives.
+func (r Rule) QuorumSize() int {
+	if len(r.groups) == 0 {
+		return 1
+	}
+	costs := make([]int, len(r.groups))
+	for i, g := range r.groups {
+		_, costs[i] = g.costs(func(int) bool { return false })
+	}
+	return sumSmallest(costs, r.needGroups())
+}
+
+// FaultTolerance is, by design, the most voters that can be lost in the
+// worst case with a quorum left (simple majority: V - Q).
+func (r Rule) FaultTolerance() int {
+	all := map[int]bool{}
+	for id := range r.seat {
+		all[id] = true
+	}
+	return r.LossesToBreak(all) - 1
+}
+
+// costs returns, for the members present(i) of the group, the fewest present
+// members whose loss leaves the group without its majority (0 if it has none)
+// and the fewest absent members whose return gives it one (0 if it has one).
+// Both pick the heaviest members first, which no other choice of the same
+// number of members beats.
+func (g group) costs(present func(i int) bool) (lose, regain int) {
+	held := 0
+	for i, m := range g.members {
+		if present(i) {
+			held += m.Weight
+		}
+	}
+	need := g.need()
+	w := held
+	for i := 0; i < len(g.members) && w >= need; i++ {
+		if present(i) {
+			w -= g.members[i].Weight
+			lose++
+		}
+	}
+	w = held
+	for i := 0; i < len(g.members) && w < need; i++ {
+		if !present(i) {
+			w += g.members[i].Weight
+			regain++
+		}
+	}
+	return lose, regain
+}
+
+// groupCosts applies costs to every group for the set ids.
+func (r Rule) groupCosts(ids map[int]bool) (lose, regain []int) {
+	lose = make([]int, len(r.groups))
+	regain = make([]int, len(r.groups))
+	for gi, g := range r.groups {
+		lose[gi], regain[gi] = g.costs(func(i int) bool { return ids[g.members[i].ID] })
+	}
+	return lose, regain
+}
+
+// LossesToBreak is the fewest voters whose loss from present leaves no
+// quorum; 0 if present is not a quorum. Groups are independent, so the
+// cheapest way is to break the cheapest groups that hold their majority,
+// just enough of them that too few remain.
+func (r Rule) LossesToBreak(present map[int]bool) int {
+	lose, regain := r.groupCosts(present)
+	var held []int
+	for gi := range r.groups {
+		if regain[gi] == 0 {
+			held = append(held, lose[gi])
+		}
+	}
+	if len(held) < r.needGroups() {
+		return 0
+	}
+	return sumSmallest(held, len(held)-r.needGroups()+1)
+}
+
+// Margin is how many more voters present can lose and keep a quorum:
+// LossesToBreak-1 when present is a quorum; otherwise minus the fewest absent
+// voters that must come back to form one, at most -1.
+func (r Rule) Margin(present map[int]bool) int {
+	if len(r.groups) == 0 {
+		return -1
+	}
+	lose, regain := r.groupCosts(present)
+	back := sumSmallest(regain, r.needGroups())
+	if back > 0 {
+		return -back
+	}
+	var held []int
+	for gi := range r.groups {
+		if regain[gi] == 0 {
+			held = append(held, lose[gi])
+		}
+	}
+	return sumSmallest(held, len(held)-r.needGroups()+1) - 1
+}
+
+// DatacenterLossMargin is the margin left if every voter in lost went away.
+func (r Rule) DatacenterLossMargin(present, lost map[int]bool) int {
+	left := map[int]bool{}
+	for id, in := range present {
+		if in && !lost[id] {
+			left[id] = true
+		}
+	}
+	return r.Margin(left)
+}
+
+// sumSmallest is the sum of the k smallest values (k <= len(values)).
+func sumSmallest(values []int, k int) int {
+	sorted := slices.Clone(values)
+	slices.Sort(sorted)
+	sum := 0
+	for _, v := range sorted[:k] {
+		sum += v
+	}
+	return sum
+}
+
+// WorstMargin is the smallest Margin the leader's word allows: it says count
+// voters are in quorum but not which. Those in known are in (when count is
+// smaller, any count of them); the rest come from candidates; if count
+// exceeds both, all of them are in. A server that does not count (weight 0,
+// unknown) may still be one of the count: it fills a place and adds nothing.
+//
+// A serving leader steps down when its synced voters are no quorum, so only
+// the choices that form one are considered; if none does, the count itself
+// says quorum is lost and the result is the worst (negative) margin of all.
+//
+// It is exact without trying every choice. Margin depends on each group only
+// through two numbers, the losses that break the group and the returns that
+// restore it, and for a given number x of a group's members taken from the
+// pool, taking its x lightest is worst for both (swapping a chosen member
+// for a lighter one never makes either number better). What is left is how
+// many to take from each group: a dynamic program over the groups, with
+// the number taken so far in its state, polynomial in the voters. The tests
+// check it against every choice for every rule of up to 9 voters.
+func (r Rule) WorstMargin(count int, known, candidates map[int]bool) int {
+	if len(r.groups) == 0 {
+		return -1
+	}
+	in := trueKeys(known, nil)
+	pool := trueKeys(candidates, known)
+	switch {
+	case count >= len(in)+len(pool):
+		return r.Margin(toSet(append(in, pool...)))
+	case count <= len(in):
+		in, pool = nil, in
+	default:
+		count -= len(in)
+	}
+	return r.choices(toSet(in), pool).worst(max(count, 0), r.needGroups())
+}
+
+// choiceTable holds, per group and per number x of its pool members taken
+// (the lightest), the group's costs as in group.costs.
+type choiceTable struct {
+	lose, regain [][]int
+	duds         int // pool members that do not count
+}
+
+func (r Rule) choices(fixed map[int]bool, pool []int) choiceTable {
+	t := choiceTable{lose: make([][]int, len(r.groups)), regain: make([][]int, len(r.groups))}
+	inPool := map[int]bool{}
+	for _, id := range pool {
+		if r.IsVoter(id) {
+			inPool[id] = true
+		} else {
+			t.duds++
+		}
+	}
+	for gi, g := range r.groups {
+		var lightest []int // indexes into g.members, lightest first
+		for i := len(g.members) - 1; i >= 0; i-- {
+			if inPool[g.members[i].ID] {
+				lightest = append(lightest, i)
+			}
+		}
+		taken := make([]bool, len(g.members))
+		for x := 0; x <= len(lightest); x++ {
+			if x > 0 {
+				taken[lightest[x-1]] = true
+			}
+			lose, regain := g.costs(func(i int) bool { return taken[i] || fixed[g.members[i].ID] })
+			t.lose[gi] = append(t.lose[gi], lose)
+			t.regain[gi] = append(t.regain[gi], regain)
+		}
+	}
+	return t
+}
+
+// worst is the smallest margin over the ways to take picks pool members that
+// form a quorum, or over all ways if none does.
+//
+// With a quorum, the margin is the fewest losses that break it, minus one:
+// the groups holding their majority are either kept (needGroups-1 of them,
+// the dearest) or broken at their lose cost, and at least one is broken.
+// The program picks, group by group, how many members to take and the
+// group's fate, minimising the total lose cost.
+func (t choiceTable) worst(picks, needGroups int) int {
+	layers := t.dudLayers()
+	for gi, costs := range t.lose {
+		var layer []option
+		for x, lose := range costs {
+			if t.regain[gi][x] > 0 {
+				layer = append(layer, option{picks: x}) // not held
+				continue
+			}
+			layer = append(layer, option{picks: x, marks: 1}, option{picks: x, cost: lose, flag: true})
+		}
+		layers = append(layers, layer)
+	}
+	if losses, ok := cheapest(layers, picks, needGroups-1, true); ok {
+		return losses - 1
+	}
+	return -t.mostReturns(picks, needGroups)
+}
+
+// mostReturns is the largest number of returns a choice can need to form a
+// quorum: the sum of the needGroups smallest regain costs, a max-min that
+// does not split over groups. But the sum of the k smallest of v is the
+// maximum over integer levels L of k*L - sum(max(0, L - v_g)), so for each
+// level the program minimises a per-group sum.
+func (t choiceTable) mostReturns(picks, needGroups int) int {
+	top := 0
+	for _, costs := range t.regain {
+		top = max(top, slices.Max(costs))
+	}
+	most := 0
+	for level := 1; level <= top; level++ {
+		layers := t.dudLayers()
+		for _, costs := range t.regain {
+			var layer []option
+			for x, regain := range costs {
+				layer = append(layer, option{picks: x, cost: max(0, level-regain)})
+			}
+			layers = append(layers, layer)
+		}
+		short, _ := cheapest(layers, picks, 0, false)
+		most = max(most, needGroups*level-short)
+	}
+	return most
+}
+
+func (t choiceTable) dudLayers() [][]option {
+	layer := make([]option, t.duds+1)
+	for x := range layer {
+		layer[x] = option{picks: x}
+	}
+	return [][]option{layer}
+}
+
+// option is one way to fill one group: take picks pool members, add marks to
+// a count, set a flag, at cost.
+type option struct {
+	picks, marks, cost int
+	flag               bool
+}
+
+// cheapest is the least total cost of one option per layer with exactly
+// picks picks and marks marks in all, and a flag set if needFlag; ok is
+// false when no combination qualifies.
+func cheapest(layers [][]option, picks, marks int, needFlag bool) (cost int, ok bool) {
+	const unreachable = math.MaxInt / 2
+	width := (marks + 1) * 2
+	state := func(p, m int, f bool) int {
+		i := p*width + m*2
+		if f {
+			i++
+		}
+		return i
+	}
+	best := make([]int, (picks+1)*width)
+	for i := range best {
+		best[i] = unreachable
+	}
+	best[0] = 0
+	for _, layer := range layers {
+		next := make([]int, len(best))
+		for i := range next {
+			next[i] = unreachable
+		}
+		for from, c := range best {
+			if c == unreachable {
+				continue
+			}
+			p, m, f := from/width, from%width/2, from%2 == 1
+			for _, o := range layer {
+				if p+o.picks <= picks && m+o.marks <= marks {
+					to := state(p+o.picks, m+o.marks, f || o.flag)
+					next[to] = min(next[to], c+o.cost)
+				}
+			}
+		}
+		best = next
+	}
+	cost = best[state(picks, marks, needFlag)]
+	if !needFlag {
+		cost = min(cost, best[state(picks, marks, true)])
+	}
+	return cost, cost < unreachable
+}
+
+// trueKeys lists the ids marked true in ids and not in except, sorted.
+func trueKeys(ids, except map[int]bool) []int {
+	var out []int
+	for id, in := range ids {
+		if in && !except[id] {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func toSet(ids []int) map[int]bool {
+	set := make(map[int]bool, len(ids))
+	for _, id := range ids {
+		set[id] = true
+	}
+	return set
+}
