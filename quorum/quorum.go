@@ -240,7 +240,7 @@ func (e *evaluation) findQuorum(members []Member) {
 		e.inQuorum[leader.ID] = true
 		e.count = len(e.inQuorum)
 		if leader.LeaderVoters > 0 {
-			e.count = leader.LeaderVoters
+			e.count = min(leader.LeaderVoters, e.Voters)
 		}
 	case named >= 0:
 		e.LeaderHidden = true
@@ -262,7 +262,10 @@ func (e *evaluation) findQuorum(members []Member) {
 	}
 	e.candidates = candidates
 	e.VotersInQuorum = e.count
-	e.VotersUnseenSynced = max(0, e.count-len(e.inQuorum))
+	e.VotersUnseenSynced = 0
+	if e.leader >= 0 {
+		e.VotersUnseenSynced = max(0, e.count-len(e.inQuorum))
+	}
 	e.Margin = e.rule.WorstMargin(e.count, e.inQuorum, candidates)
 }
 
@@ -295,3 +298,6 @@ func minus(set, lost map[int]bool) map[int]bool {
 	}
 	return out
 }
+
+// zero reports whether the rule has no voters: the zero Rule.
+func (r Rule) zero() bool { return len(r.Voters()) == 0 }
