@@ -6,6 +6,7 @@ package collector
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -109,7 +110,7 @@ func (w *writer) ensemble(r *ensemble.Round) {
 		w.gauge(voterSetSpec, boolValue(*r.VoterSet.Matches), name)
 	}
 	if !r.VoterSet.ConfTime.IsZero() {
-		w.gauge(voterSetAgeSpec, r.Time.Sub(r.VoterSet.ConfTime).Seconds(), name)
+		w.gauge(voterSetAgeSpec, max(0, time.Since(r.VoterSet.ConfTime).Seconds()), name)
 	}
 	a := r.Assessment
 	for _, dc := range a.Datacenters {

@@ -85,12 +85,16 @@ func logVoterSet(log logFunc, previous, current *Round) {
 	if current.VoterSetError != nil && (previous == nil || fmt.Sprint(previous.VoterSetError) != current.VoterSetError.Error()) {
 		log(slog.LevelWarn, "voter set rule refused", "err", current.VoterSetError)
 	}
-	if previous != nil && previous.VoterSet.Source == now.Source && sameMatch(previous.VoterSet.Matches, now.Matches) &&
-		fmt.Sprint(previous.VoterSet.Unconfigured) == fmt.Sprint(now.Unconfigured) {
+	mismatch := now.Matches != nil && !*now.Matches || len(now.Unconfigured) > 0
+	switch {
+	case previous == nil && !mismatch:
+		return
+	case previous != nil && previous.VoterSet.Source == now.Source && sameMatch(previous.VoterSet.Matches, now.Matches) &&
+		fmt.Sprint(previous.VoterSet.Unconfigured) == fmt.Sprint(now.Unconfigured):
 		return
 	}
 	level := slog.LevelInfo
-	if now.Matches != nil && !*now.Matches || len(now.Unconfigured) > 0 {
+	if mismatch {
 		level = slog.LevelWarn
 	}
 	log(level, "voter set", "source", string(now.Source), "matches_configuration", matchText(now.Matches),
