@@ -63,6 +63,11 @@ func (p *memberProber) probe(ctx context.Context, configured *config.Member) *Pr
 
 	answers := p.askAll(ctx, configured.Address, wordSrvr, wordMntr)
 	srvr, mntr := answers[0], answers[1]
+	if unreachable(srvr.err) && unreachable(mntr.err) {
+		// One failure to reach the member, not one per word.
+		p.fail(m, wordSrvr, srvr.err)
+		return m
+	}
 	if data, ok := p.take(m, srvr); ok {
 		parsed, err := zk.ParseSrvr(data)
 		if err != nil {
@@ -112,6 +117,12 @@ func (p *memberProber) askAll(ctx context.Context, address string, words ...stri
 	}
 	wg.Wait()
 	return answers
+}
+
+// unreachable: the word got no answer at all (not even ZooKeeper's "not
+// serving" or "not whitelisted").
+func unreachable(err error) bool {
+	return err != nil && !errors.Is(err, zk.ErrNotServing) && !zk.IsNotWhitelisted(err)
 }
 
 // take records one word's outcome on m and returns its data when there is

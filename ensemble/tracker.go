@@ -109,7 +109,9 @@ func (r *Registry) start(t *tracker, slots chan struct{}) *flight {
 			}()
 		}
 		wg.Wait()
-		r.metrics.probeRounds.WithLabelValues(s.ensemble.Name).Inc()
+		if r.configured(s.ensemble.Name, "") {
+			r.metrics.probeRounds.WithLabelValues(s.ensemble.Name).Inc()
+		}
 		r.refreshMembership(t, s, f.members)
 		f.result = r.complete(t, f)
 		t.rounds.finish()
@@ -135,10 +137,14 @@ func (r *Registry) probeMember(s *setup, member *config.Member, slots chan struc
 	return prober.probe(ctx, member)
 }
 
-// recordError counts and logs a word that got no usable answer.
+// recordError counts and logs a word that got no usable answer. A round
+// that outlived a reload which dropped its member counts nothing: the
+// reload removed that member's series.
 func (r *Registry) recordError(ensemble, member, word string, err error) {
 	reason := zk.Reason(err)
-	r.metrics.probeErrors.WithLabelValues(ensemble, member, reason).Inc()
+	if r.configured(ensemble, member) {
+		r.metrics.probeErrors.WithLabelValues(ensemble, member, reason).Inc()
+	}
 	r.logger.Debug("probe failed", "ensemble", ensemble, "member", member, "word", word, "reason", reason, "err", err)
 }
 
@@ -203,4 +209,13 @@ func (r *Registry) assemble(t *tracker, s *setup, members []*ProbedMember, start
 	t.mu.Unlock()
 	derive(round, live)
 	return round
+}
+
+// configured reports whether the configuration in force has the ensemble,
+// and the member unless member is "".
+func (r *Registry) configured(ensemble, member string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	e := r.config.Ensemble(ensemble)
+	return e != nil && (member == "" || e.Member(member) != nil)
 }

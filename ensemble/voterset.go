@@ -106,7 +106,15 @@ func rule(ids []int, groups, weights map[int]int) (quorum.Rule, error) {
 		if !ok {
 			weight = 1
 		}
-		voters = append(voters, quorum.Voter{ID: id, Group: groups[id], Weight: weight})
+		// ZooKeeper's group ids start anywhere from 0; the rule's group 0
+		// means "in no group".
+		group, grouped := groups[id]
+		if grouped {
+			group++
+		} else {
+			group = 0
+		}
+		voters = append(voters, quorum.Voter{ID: id, Group: group, Weight: weight})
 	}
 	return quorum.Hierarchical(voters)
 }

@@ -12,8 +12,8 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
-	"github.com/quorumwatch/zookeeper_exporter/ensemble"
 	"github.com/quorumwatch/zookeeper_exporter/config"
+	"github.com/quorumwatch/zookeeper_exporter/ensemble"
 	"github.com/quorumwatch/zookeeper_exporter/quorum"
 )
 
