@@ -73,8 +73,8 @@ type Ensemble struct {
 	// secureOnly is set when the zoo.cfg gives clients only a
 	// secureClientPort: without tls settings every probe fails.
 	secureOnly bool
-	// zooCfgFailed is set when the zoo_cfg could not be read at all, which
-	// is reported already: no members is no news then.
+	// zooCfgFailed is set when the zoo_cfg gave no members for reasons
+	// reported already.
 	zooCfgFailed bool
 }
 

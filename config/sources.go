@@ -58,15 +58,21 @@ func FromDefault() *Config {
 }
 
 // FromZooCfg builds a one-ensemble configuration from a zoo.cfg (see
-// ReadZooCfg), reporting every problem at once.
+// ReadZooCfg), reporting every problem at once: the file's and the
+// ensemble's.
 func FromZooCfg(ensembleName, path string) (*Config, error) {
-	ensemble, err := ReadZooCfg(path)
-	if err != nil {
-		return nil, err
+	ensemble, zooProblems := readZooCfg(path)
+	found := &problems{source: path}
+	for _, text := range zooProblems {
+		found.list = append(found.list, problem{text: text})
+	}
+	if ensemble == nil {
+		return nil, found.err()
 	}
 	ensemble.Name = ensembleName
 	config := &Config{Source: path, Ensembles: []*Ensemble{ensemble}}
-	if err := config.Validate(); err != nil {
+	config.validate(found)
+	if err := found.err(); err != nil {
 		return nil, err
 	}
 	return config, nil
@@ -98,6 +104,6 @@ func (c *Config) resolveZooCfgs(found *problems) {
 			member.line = ensemble.line
 		}
 		ensemble.Members, ensemble.Standalone = read.Members, read.Standalone
-		ensemble.notes, ensemble.secureOnly = read.notes, read.secureOnly
+		ensemble.notes, ensemble.secureOnly, ensemble.zooCfgFailed = read.notes, read.secureOnly, read.zooCfgFailed
 	}
 }

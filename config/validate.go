@@ -141,12 +141,12 @@ type reporter func(line int, format string, args ...any)
 // memberReporter reports problems of one member, naming its ensemble and
 // address (or position, when it has none).
 func memberReporter(ensemble *Ensemble, index int, member *Member, report reporter) func(string, ...any) {
-	name := member.Address
-	if name == "" {
+	name := fmt.Sprintf("%q", member.Address)
+	if member.Address == "" {
 		name = fmt.Sprintf("#%d", index+1)
 	}
 	return func(format string, args ...any) {
-		report(member.line, "ensemble %q member %q: %s", ensemble.Name, name, fmt.Sprintf(format, args...))
+		report(member.line, "ensemble %q member %s: %s", ensemble.Name, name, fmt.Sprintf(format, args...))
 	}
 }
 
@@ -157,7 +157,7 @@ func (c *Config) validateMembers(ensemble *Ensemble, report reporter) {
 		}
 		return
 	}
-	addresses := map[string]bool{}
+	addresses := map[string]*Member{}
 	serverIDs := map[int]string{}
 	for j, member := range ensemble.Members {
 		if member == nil {
@@ -166,10 +166,11 @@ func (c *Config) validateMembers(ensemble *Ensemble, report reporter) {
 		}
 		problem := memberReporter(ensemble, j, member, report)
 		validateMember(member, problem)
-		if addresses[member.Address] {
-			problem("duplicate member")
+		if first := addresses[member.Address]; first != nil {
+			problem("%s", duplicateMember(ensemble, first))
+		} else {
+			addresses[member.Address] = member
 		}
-		addresses[member.Address] = true
 		if other, taken := serverIDs[member.ServerID]; member.ServerID > 0 && taken {
 			problem("server_id %d is also %s's", member.ServerID, other)
 		}
@@ -180,6 +181,15 @@ func (c *Config) validateMembers(ensemble *Ensemble, report reporter) {
 	if len(ensemble.Voters()) == 0 {
 		report(ensemble.line, "ensemble %q has no voters: a quorum needs at least one", ensemble.Name)
 	}
+}
+
+// duplicateMember points at the first entry when the YAML lists it: a
+// zoo.cfg's members all carry their ensemble's line.
+func duplicateMember(ensemble *Ensemble, first *Member) string {
+	if first.line > 0 && ensemble.ZooCfg == "" {
+		return fmt.Sprintf("duplicate member (first on line %d)", first.line)
+	}
+	return "duplicate member"
 }
 
 // validateMember checks one member on its own, and defaults its role.

@@ -20,31 +20,62 @@ import (
 // kilobytes.
 const maxZooCfgBytes = 1 << 20
 
+// position is a line of a zoo.cfg (file 0) or of its dynamic file (1).
+type position struct {
+	path       string
+	file, line int
+}
+
+func (p position) String() string {
+	if p.line == 0 {
+		return p.path
+	}
+	return fmt.Sprintf("%s:%d", p.path, p.line)
+}
+
+type zooProblem struct {
+	at   position
+	text string
+}
+
 // zooCfg is what a zoo.cfg and its dynamic configuration file say about the
-// ensemble. Positions ("file:line") are kept for messages.
+// ensemble, with the position of each line for messages.
 type zooCfg struct {
 	settings  map[string]string
-	settingAt map[string]string
+	settingAt map[string]position
 	servers   map[int]zk.Server
-	serverAt  map[int]string
+	serverAt  map[int]position
 	groupOf   map[int]int // server id -> group id
-	groupAt   map[int]string
+	groupAt   map[int]position
 	weights   map[int]int // server id -> weight
-	weightAt  map[int]string
-	problems  []string
+	weightAt  map[int]position
+	problems  []zooProblem
 }
 
 func newZooCfg() *zooCfg {
 	return &zooCfg{
-		settings: map[string]string{}, settingAt: map[string]string{},
-		servers: map[int]zk.Server{}, serverAt: map[int]string{},
-		groupOf: map[int]int{}, groupAt: map[int]string{},
-		weights: map[int]int{}, weightAt: map[int]string{},
+		settings: map[string]string{}, settingAt: map[string]position{},
+		servers: map[int]zk.Server{}, serverAt: map[int]position{},
+		groupOf: map[int]int{}, groupAt: map[int]position{},
+		weights: map[int]int{}, weightAt: map[int]position{},
 	}
 }
 
-func (z *zooCfg) problem(where, format string, args ...any) {
-	z.problems = append(z.problems, where+": "+fmt.Sprintf(format, args...))
+func (z *zooCfg) problem(at position, format string, args ...any) {
+	z.problems = append(z.problems, zooProblem{at: at, text: at.String() + ": " + fmt.Sprintf(format, args...)})
+}
+
+// problemTexts returns the problems in the order of the files' lines.
+func (z *zooCfg) problemTexts() []string {
+	sort.SliceStable(z.problems, func(i, j int) bool {
+		a, b := z.problems[i].at, z.problems[j].at
+		return a.file < b.file || (a.file == b.file && a.line < b.line)
+	})
+	texts := make([]string, len(z.problems))
+	for i, problem := range z.problems {
+		texts[i] = problem.text
+	}
+	return texts
 }
 
 // ReadZooCfg reads an ensemble (without a name) from a zoo.cfg: members from
@@ -62,14 +93,14 @@ func ReadZooCfg(path string) (*Ensemble, error) {
 }
 
 // readZooCfg returns the ensemble and every problem found, each naming its
-// file and line.
+// file and line. The ensemble is nil only when path cannot be read.
 func readZooCfg(path string) (*Ensemble, []string) {
 	data, err := readFile(path)
 	if err != nil {
 		return nil, []string{err.Error()}
 	}
 	z := newZooCfg()
-	z.parse(path, data, true)
+	z.parse(path, 0, data)
 	if dynamic := z.settings["dynamicConfigFile"]; dynamic != "" {
 		if !filepath.IsAbs(dynamic) {
 			dynamic = filepath.Join(filepath.Dir(path), dynamic)
@@ -77,9 +108,17 @@ func readZooCfg(path string) (*Ensemble, []string) {
 		if data, err := readFile(dynamic); err != nil {
 			z.problem(z.settingAt["dynamicConfigFile"], "dynamicConfigFile: %v", err)
 		} else {
-			z.parse(dynamic, data, false)
+			z.parse(dynamic, 1, data)
 		}
 	}
+	ensemble := z.ensemble(path)
+	// No members for a reason already given: "no members" is no news.
+	ensemble.zooCfgFailed = len(ensemble.Members) == 0 && len(z.problems) > 0
+	return ensemble, z.problemTexts()
+}
+
+// ensemble builds the ensemble from the lines read so far.
+func (z *zooCfg) ensemble(path string) *Ensemble {
 	ensemble := &Ensemble{ZooCfg: path}
 	if len(z.servers) == 0 {
 		z.standalone(ensemble, path)
@@ -87,12 +126,13 @@ func readZooCfg(path string) (*Ensemble, []string) {
 		z.members(ensemble, path)
 	}
 	z.applyGroups(ensemble)
-	return ensemble, z.problems
+	return ensemble
 }
 
-// parse reads one file's lines. Settings other than server, group and
-// weight count only in the static file: a dynamic file holds nothing else.
-func (z *zooCfg) parse(path string, data []byte, static bool) {
+// parse reads the lines of the static file (file 0) or of the dynamic one
+// (1). Settings other than server, group and weight count only in the
+// static file: a dynamic file holds nothing else.
+func (z *zooCfg) parse(path string, file int, data []byte) {
 	scanner := bufio.NewScanner(bytes.NewReader(data))
 	scanner.Buffer(nil, maxZooCfgBytes+1)
 	for lineNumber := 1; scanner.Scan(); lineNumber++ {
@@ -105,7 +145,7 @@ func (z *zooCfg) parse(path string, data []byte, static bool) {
 			continue
 		}
 		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
-		where := fmt.Sprintf("%s:%d", path, lineNumber)
+		where := position{path: path, file: file, line: lineNumber}
 		kind, idText, numbered := strings.Cut(key, ".")
 		switch {
 		case numbered && kind == "server":
@@ -114,16 +154,16 @@ func (z *zooCfg) parse(path string, data []byte, static bool) {
 			z.addGroup(where, key, idText, value)
 		case numbered && kind == "weight":
 			z.addWeight(where, key, idText, value)
-		case static:
+		case file == 0:
 			z.settings[key], z.settingAt[key] = value, where
 		}
 	}
 	if err := scanner.Err(); err != nil {
-		z.problem(path, "%v", err)
+		z.problem(position{path: path, file: file}, "%v", err)
 	}
 }
 
-func (z *zooCfg) addServer(where, key, idText, value string) {
+func (z *zooCfg) addServer(where position, key, idText, value string) {
 	id, err := strconv.Atoi(idText)
 	if err != nil {
 		z.problem(where, "%q is not server.<number>", key)
@@ -141,7 +181,7 @@ func (z *zooCfg) addServer(where, key, idText, value string) {
 	z.servers[id], z.serverAt[id] = server, where
 }
 
-func (z *zooCfg) addGroup(where, key, groupText, value string) {
+func (z *zooCfg) addGroup(where position, key, groupText, value string) {
 	group, err := strconv.Atoi(groupText)
 	if err != nil {
 		z.problem(where, "%q is not group.<number>", key)
@@ -161,7 +201,7 @@ func (z *zooCfg) addGroup(where, key, groupText, value string) {
 	}
 }
 
-func (z *zooCfg) addWeight(where, key, idText, value string) {
+func (z *zooCfg) addWeight(where position, key, idText, value string) {
 	id, err := strconv.Atoi(idText)
 	if err != nil {
 		z.problem(where, "%q is not weight.<server id>", key)
@@ -170,6 +210,10 @@ func (z *zooCfg) addWeight(where, key, idText, value string) {
 	weight, err := strconv.Atoi(value)
 	if err != nil {
 		z.problem(where, "weight.%d: %q is not a number", id, value)
+		return
+	}
+	if weight < 0 {
+		z.problem(where, "weight.%d=%d is negative", id, weight)
 		return
 	}
 	if previous, dup := z.weightAt[id]; dup {
@@ -219,7 +263,7 @@ func (z *zooCfg) checkedClientPort(ensemble *Ensemble) (port, address string, ok
 func (z *zooCfg) standalone(ensemble *Ensemble, path string) {
 	port, host, ok := z.checkedClientPort(ensemble)
 	if !ok {
-		z.problem(path, "neither server.N lines nor a clientPort: no server to probe")
+		z.problem(position{path: path}, "neither server.N lines nor a clientPort: no server to probe")
 		return
 	}
 	switch host {
@@ -249,7 +293,7 @@ func (z *zooCfg) members(ensemble *Ensemble, path string) {
 				checked = true
 			}
 			if !hasPort {
-				z.problem(z.serverAt[id], "server.%d has no client port and %s sets no clientPort", id, path)
+				z.problem(z.serverAt[id], "server.%d has no client port, and %s gives no usable clientPort", id, path)
 				continue
 			}
 			address = net.JoinHostPort(server.Host, port)
@@ -282,7 +326,10 @@ func (z *zooCfg) applyGroups(ensemble *Ensemble) {
 	}
 	for _, id := range sortedKeys(z.groupOf) {
 		group, member := z.groupOf[id], byID[id]
+		_, hasLine := z.servers[id]
 		switch {
+		case member == nil && hasLine:
+			// Its server line is unusable, which is reported already.
 		case member == nil:
 			z.problem(z.groupAt[id], "group.%d names server %d, which has no server.%d line", group, id, id)
 		case !member.Voter():
@@ -293,7 +340,9 @@ func (z *zooCfg) applyGroups(ensemble *Ensemble) {
 	}
 	for _, id := range sortedKeys(z.weights) {
 		weight, member := z.weights[id], byID[id]
+		_, hasLine := z.servers[id]
 		switch {
+		case member == nil && hasLine:
 		case member == nil:
 			z.problem(z.weightAt[id], "weight.%d names no server: there is no server.%d line", id, id)
 		case member.Voter():

@@ -315,14 +315,17 @@ func sumSmallest(values []int, k int) int {
 // the choices that form one are considered; if none does, the count itself
 // says quorum is lost and the result is the worst (negative) margin of all.
 //
-// It is exact without trying every choice. Margin depends on each group only
-// through two numbers, the losses that break the group and the returns that
-// restore it, and for a given number x of a group's members taken from the
-// pool, taking its x lightest is worst for both (swapping a chosen member
-// for a lighter one never makes either number better). What is left is how
-// many to take from each group: a dynamic program over the groups, with
-// the number taken so far in its state, polynomial in the voters. The tests
-// check it against every choice for every rule of up to 9 voters.
+// It is exact without trying every choice of voters. Groups are independent:
+// Margin depends on each group only through whether it holds its majority,
+// the losses that break it and the returns that restore it. So each group's
+// possible states are listed for each number x of its members taken, and a
+// dynamic program over the groups, with the number taken so far in its
+// state, finds the worst combination. Members of equal weight are
+// interchangeable, so a group's states come from how many of each weight are
+// taken: the cost grows with the voters only polynomially, and exponentially
+// only in the number of distinct weights within one group. The tests check
+// it against every choice, for random rules of up to 9 voters and for every
+// rule of up to 4.
 func (r Rule) WorstMargin(count int, known, candidates map[int]bool) int {
 	if len(r.groups) == 0 {
 		return -1
@@ -340,15 +343,21 @@ func (r Rule) WorstMargin(count int, known, candidates map[int]bool) int {
 	return r.choices(toSet(in), pool).worst(max(count, 0), r.needGroups())
 }
 
-// choiceTable holds, per group and per number x of its pool members taken
-// (the lightest), the group's costs as in group.costs.
+// groupChoice is what taking x pool members of one group can do to it.
+type groupChoice struct {
+	regain   int // the most returns any such choice needs (0: always held)
+	held     bool
+	heldLose int // the fewest losses that break a choice that holds it
+}
+
+// choiceTable holds each group's choices, indexed by the number taken.
 type choiceTable struct {
-	lose, regain [][]int
-	duds         int // pool members that do not count
+	groups [][]groupChoice
+	duds   int // pool members that do not count
 }
 
 func (r Rule) choices(fixed map[int]bool, pool []int) choiceTable {
-	t := choiceTable{lose: make([][]int, len(r.groups)), regain: make([][]int, len(r.groups))}
+	t := choiceTable{groups: make([][]groupChoice, len(r.groups))}
 	inPool := map[int]bool{}
 	for _, id := range pool {
 		if r.IsVoter(id) {
@@ -358,23 +367,52 @@ func (r Rule) choices(fixed map[int]bool, pool []int) choiceTable {
 		}
 	}
 	for gi, g := range r.groups {
-		var lightest []int // indexes into g.members, lightest first
-		for i := len(g.members) - 1; i >= 0; i-- {
-			if inPool[g.members[i].ID] {
-				lightest = append(lightest, i)
-			}
-		}
-		taken := make([]bool, len(g.members))
-		for x := 0; x <= len(lightest); x++ {
-			if x > 0 {
-				taken[lightest[x-1]] = true
-			}
-			lose, regain := g.costs(func(i int) bool { return taken[i] || fixed[g.members[i].ID] })
-			t.lose[gi] = append(t.lose[gi], lose)
-			t.regain[gi] = append(t.regain[gi], regain)
-		}
+		t.groups[gi] = g.choices(fixed, inPool)
 	}
 	return t
+}
+
+// choices lists, for x = 0 .. the group's pool members, what taking x of
+// them can do, trying every count of each weight.
+func (g group) choices(fixed, inPool map[int]bool) []groupChoice {
+	var byWeight [][]int // indexes into g.members of the pool, one slice per weight
+	for i, m := range g.members {
+		if !inPool[m.ID] {
+			continue
+		}
+		if n := len(byWeight); n > 0 && g.members[byWeight[n-1][0]].Weight == m.Weight {
+			byWeight[n-1] = append(byWeight[n-1], i)
+		} else {
+			byWeight = append(byWeight, []int{i})
+		}
+	}
+	var out []groupChoice
+	taken := make([]bool, len(g.members))
+	var try func(class, x int)
+	try = func(class, x int) {
+		if class == len(byWeight) {
+			lose, regain := g.costs(func(i int) bool { return taken[i] || fixed[g.members[i].ID] })
+			for len(out) <= x {
+				out = append(out, groupChoice{})
+			}
+			c := &out[x]
+			c.regain = max(c.regain, regain)
+			if regain == 0 && (!c.held || lose < c.heldLose) {
+				c.held, c.heldLose = true, lose
+			}
+			return
+		}
+		try(class+1, x)
+		for k, i := range byWeight[class] {
+			taken[i] = true
+			try(class+1, x+k+1)
+		}
+		for _, i := range byWeight[class] {
+			taken[i] = false
+		}
+	}
+	try(0, 0)
+	return out
 }
 
 // worst is the smallest margin over the ways to take picks pool members that
@@ -387,14 +425,15 @@ func (r Rule) choices(fixed map[int]bool, pool []int) choiceTable {
 // group's fate, minimising the total lose cost.
 func (t choiceTable) worst(picks, needGroups int) int {
 	layers := t.dudLayers()
-	for gi, costs := range t.lose {
+	for _, choices := range t.groups {
 		var layer []option
-		for x, lose := range costs {
-			if t.regain[gi][x] > 0 {
+		for x, c := range choices {
+			if c.regain > 0 {
 				layer = append(layer, option{picks: x}) // not held
-				continue
 			}
-			layer = append(layer, option{picks: x, marks: 1}, option{picks: x, cost: lose, flag: true})
+			if c.held {
+				layer = append(layer, option{picks: x, marks: 1}, option{picks: x, cost: c.heldLose, flag: true})
+			}
 		}
 		layers = append(layers, layer)
 	}
@@ -411,16 +450,18 @@ func (t choiceTable) worst(picks, needGroups int) int {
 // level the program minimises a per-group sum.
 func (t choiceTable) mostReturns(picks, needGroups int) int {
 	top := 0
-	for _, costs := range t.regain {
-		top = max(top, slices.Max(costs))
+	for _, choices := range t.groups {
+		for _, c := range choices {
+			top = max(top, c.regain)
+		}
 	}
 	most := 0
 	for level := 1; level <= top; level++ {
 		layers := t.dudLayers()
-		for _, costs := range t.regain {
+		for _, choices := range t.groups {
 			var layer []option
-			for x, regain := range costs {
-				layer = append(layer, option{picks: x, cost: max(0, level-regain)})
+			for x, c := range choices {
+				layer = append(layer, option{picks: x, cost: max(0, level-c.regain)})
 			}
 			layers = append(layers, layer)
 		}

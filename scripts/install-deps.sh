@@ -10,6 +10,7 @@ command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(
 command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
 command -v jsonnet >/dev/null && command -v jsonnetfmt >/dev/null || missing+=(jsonnet)
 command -v chromium >/dev/null || missing+=(chromium)
+command -v nft >/dev/null && command -v ip >/dev/null || missing+=(nftables iproute2)
 for extra in "$@"; do
   command -v "$extra" >/dev/null || missing+=("$extra")
 done

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 )
 
@@ -85,36 +87,60 @@ var noRedirectClient = &http.Client{
 
 // ParseAdminMonitor reads the AdminServer's monitor command: mntr's keys
 // without the zk_ prefix. Like ParseMntr it keeps MntrKeys and the string
-// keys only.
+// keys only; a value of the wrong type is left out, as if not sent.
 func ParseAdminMonitor(answer []byte) (*Mntr, error) {
-	var values map[string]any
-	if err := json.Unmarshal(answer, &values); err != nil {
+	decoded := reflect.New(monitorType)
+	err := json.Unmarshal(answer, decoded.Interface())
+	var typeErr *json.UnmarshalTypeError
+	if err != nil && !errors.As(err, &typeErr) {
 		return nil, &ParseError{Word: "admin monitor", Msg: err.Error()}
 	}
-	mntr := &Mntr{}
-	for key, value := range values {
-		key = "zk_" + key
-		switch value := value.(type) {
-		case float64:
-			mntr.SetNumber(key, value)
-		case string:
-			switch key {
-			case "zk_version":
-				mntr.FullVersion = value
-			case "zk_server_state":
-				mntr.ServerState = ParseMode(value)
-			case "zk_peer_state":
-				mntr.PeerState = value
-			}
+	fields := decoded.Elem()
+	text := func(i int) string {
+		if field := fields.Field(i); !field.IsNil() {
+			return field.Elem().String()
+		}
+		return ""
+	}
+	mntr := &Mntr{FullVersion: text(0), PeerState: text(2)}
+	state := text(1)
+	mntr.ServerState = ParseMode(state)
+	for i, key := range MntrKeys {
+		if field := fields.Field(monitorStrings + i); !field.IsNil() {
+			mntr.SetNumber(key, field.Elem().Float())
 		}
 	}
-	state, _ := values["server_state"].(string)
 	mntr.Version = ReleaseVersion(mntr.FullVersion)
 	if mntr.Version == "" || state == "" {
 		return nil, &ParseError{Word: "admin monitor", Msg: "no version or server_state"}
 	}
 	return mntr, nil
 }
+
+// monitorStrings is the number of string fields leading monitorType.
+const monitorStrings = 3
+
+// monitorType is a struct of the monitor keys ParseAdminMonitor keeps:
+// version, server_state and peer_state as *string, then MntrKeys (without
+// zk_) as *float64. Unmarshalling into it skips the other 500 keys of a
+// leader's answer instead of building a map of them.
+var monitorType = func() reflect.Type {
+	stringType, numberType := reflect.TypeFor[*string](), reflect.TypeFor[*float64]()
+	var fields []reflect.StructField
+	add := func(key string, fieldType reflect.Type) {
+		fields = append(fields, reflect.StructField{
+			Name: fmt.Sprintf("F%d", len(fields)), Type: fieldType,
+			Tag: reflect.StructTag(fmt.Sprintf(`json:%q`, strings.TrimPrefix(key, "zk_"))),
+		})
+	}
+	for _, key := range []string{"version", "server_state", "peer_state"} {
+		add(key, stringType)
+	}
+	for _, key := range MntrKeys {
+		add(key, numberType)
+	}
+	return reflect.StructOf(fields)
+}()
 
 // ParseAdminLeader reads the leader command: whether this member leads. It
 // is how a leader started with leaderServes=no, which answers srvr with

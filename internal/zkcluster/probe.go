@@ -35,10 +35,18 @@ const notServingText = "This ZooKeeper instance is not currently serving request
 // answer. It is deliberately independent of the exporter's zk package: tests
 // use it as ground truth for what the exporter reports. The server answers one word per connection and then closes it.
 func FourLetterWord(ctx context.Context, addr, word string) ([]byte, error) {
+	var d net.Dialer
+	return fourLetterWord(ctx, d.DialContext, addr, word)
+}
+
+// dialFunc dials like net.Dialer.DialContext, possibly from another
+// network namespace.
+type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+func fourLetterWord(ctx context.Context, dial dialFunc, addr, word string) ([]byte, error) {
 	ctx, cancel := withProbeTimeout(ctx)
 	defer cancel()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := dial(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
@@ -75,13 +83,17 @@ var adminClient = &http.Client{
 // AdminServer. The body is returned whenever a response arrived, also
 // together with an error for a status other than 200.
 func AdminCommand(ctx context.Context, addr, command string) ([]byte, error) {
+	return adminCommand(ctx, adminClient, addr, command)
+}
+
+func adminCommand(ctx context.Context, client *http.Client, addr, command string) ([]byte, error) {
 	ctx, cancel := withProbeTimeout(ctx)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/commands/"+command, nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := adminClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +139,7 @@ func truncate(b []byte, n int) []byte {
 // adminMode reads the mode from the AdminServer's srvr command, for members
 // whose four-letter-word whitelist excludes srvr.
 func (m *Member) adminMode(ctx context.Context) (string, error) {
-	b, err := AdminCommand(ctx, m.AdminAddr, "srvr")
+	b, err := m.Admin(ctx, "srvr")
 	if err != nil {
 		return "", err
 	}
@@ -155,7 +167,7 @@ func (m *Member) adminMode(ctx context.Context) (string, error) {
 // adminIsLeader reports whether m's AdminServer says it leads an ensemble
 // in the broadcast phase.
 func (m *Member) adminIsLeader(ctx context.Context) bool {
-	b, err := AdminCommand(ctx, m.AdminAddr, "zabstate")
+	b, err := m.Admin(ctx, "zabstate")
 	if err != nil {
 		return false
 	}

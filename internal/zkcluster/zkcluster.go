@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,8 +61,29 @@ type Options struct {
 	// LeaderServes sets leaderServes=yes/no; nil leaves ZooKeeper's
 	// default (yes).
 	LeaderServes *bool
-	// ReconfigEnabled sets reconfigEnabled=true.
+	// ReconfigEnabled sets reconfigEnabled=true and nothing else.
 	ReconfigEnabled bool
+	// Reconfig prepares the ensemble for dynamic reconfiguration
+	// (AddVoters, RemoveVoters): reconfigEnabled=true, membership in a
+	// dynamicConfigFile, standaloneEnabled=false, and ACL checks skipped
+	// (zookeeper.skipACL=yes) so that an unauthenticated client may
+	// reconfigure.
+	Reconfig bool
+
+	// Groups makes the quorum hierarchical: each entry lists the voter
+	// ids of one group (group.N= lines), e.g. {{1,2,3},{4,5,6},{7,8,9}}.
+	// Every voter must be in exactly one group, no observer in any.
+	Groups [][]int
+	// Weights maps a voter id to its weight.N= value (ZooKeeper's default
+	// is 1; 0 makes a voter that never counts). Needs Groups.
+	Weights map[int]int
+
+	// NetNS runs every member inside a network namespace of the
+	// cluster's own, created by Start and deleted by Close (needs root,
+	// ip and nft; see NetNSSupported). Only DialContext, Listen, Exec and
+	// the cluster's own probes reach the members then; BlockPeers can
+	// partition them.
+	NetNS bool
 	// ExtraConfig maps a member id to raw zoo.cfg lines appended after
 	// the generated ones; a repeated key overrides the generated value.
 	ExtraConfig map[int][]string
@@ -96,6 +118,10 @@ type Member struct {
 	ConfigPath string
 	DataDir    string
 	LogPath    string
+	// DynamicConfigPath is the dynamicConfigFile first given to the
+	// member with Options.Reconfig ("" otherwise). ZooKeeper writes each
+	// later configuration to a new versioned file next to it.
+	DynamicConfigPath string
 
 	cluster *Cluster
 	ports   memberPorts
@@ -119,16 +145,19 @@ type Cluster struct {
 	opts    Options
 	inst    *install
 	baseDir string
-	members []*Member
+	ns      *netNS // nil without Options.NetNS
+	http    *http.Client
 
-	mu     sync.Mutex
-	closed bool
+	mu      sync.Mutex
+	members []*Member // guarded by mu: AddVoters appends
+	closed  bool
 }
 
 // Start starts all members concurrently and waits until the ensemble
 // serves: exactly one leader (or the standalone member) and every member in
 // a serving mode. ctx bounds only the start; without a deadline
-// DefaultStartTimeout applies. On failure everything started is removed and
+// DefaultStartTimeout applies per three members, since JVMs starting
+// together share the CPU. On failure everything started is removed and
 // the error includes the tail of every member's log.
 func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	opts, err := opts.withDefaults()
@@ -141,7 +170,8 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultStartTimeout)
+		per3 := (opts.Voters + opts.Observers + 2) / 3
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(per3)*DefaultStartTimeout)
 		defer cancel()
 	}
 	// Free ports are found by binding and releasing them, so another
@@ -173,6 +203,12 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Voters < 0 || o.Observers < 0 {
 		return o, errors.New("zkcluster: negative member count")
 	}
+	if o.Standalone && o.Reconfig {
+		return o, errors.New("zkcluster: Reconfig needs a quorum, not standalone mode")
+	}
+	if err := o.validateQuorum(); err != nil {
+		return o, err
+	}
 	if o.TickTime == 0 {
 		o.TickTime = DefaultTickTime
 	}
@@ -200,36 +236,30 @@ func start(ctx context.Context, opts Options, inst *install) (_ *Cluster, err er
 			c.Close()
 		}
 	}()
+	if opts.NetNS {
+		if c.ns, err = newNetNS(); err != nil {
+			return nil, err
+		}
+	}
+	c.http = c.HTTPClient()
 	n := opts.Voters + opts.Observers
-	ports, err := freePorts(4 * n)
+	ports, err := c.freePorts(4 * n)
 	if err != nil {
 		return nil, err
 	}
 	for i := range n {
-		id := i + 1
-		dir := filepath.Join(base, "zk"+strconv.Itoa(id))
-		p := memberPorts{ports[4*i], ports[4*i+1], ports[4*i+2], ports[4*i+3]}
-		c.members = append(c.members, &Member{
-			ID:           id,
-			Observer:     id > opts.Voters,
-			ClientAddr:   loopback(p.client),
-			AdminAddr:    loopback(p.admin),
-			QuorumAddr:   loopback(p.quorum),
-			ElectionAddr: loopback(p.election),
-			Dir:          dir,
-			ConfigPath:   filepath.Join(dir, "zoo.cfg"),
-			DataDir:      filepath.Join(dir, "data"),
-			LogPath:      filepath.Join(dir, "zookeeper.log"),
-			cluster:      c,
-			ports:        p,
-		})
+		c.members = append(c.members, c.newMember(i+1, i+1 > opts.Voters, ports[4*i:4*i+4]))
 	}
-	for _, m := range c.members {
-		if err := c.writeConfig(m); err != nil {
+	membership := c.membershipLines(c.members, opts.Reconfig)
+	for _, m := range c.snapshot() {
+		if err := c.writeConfig(m, membership); err != nil {
 			return nil, err
 		}
 	}
-	for _, m := range c.members {
+	if err := c.writeZooCfg(); err != nil {
+		return nil, err
+	}
+	for _, m := range c.snapshot() {
 		if err := c.launch(m); err != nil {
 			return nil, err
 		}
@@ -243,76 +273,55 @@ func start(ctx context.Context, opts Options, inst *install) (_ *Cluster, err er
 	return c, nil
 }
 
-func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
-
-// freePorts returns n distinct ports that were free a moment ago. All
-// listeners stay open until every port is picked so none repeats.
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+// newMember describes member id with ports client, admin, quorum, election.
+func (c *Cluster) newMember(id int, observer bool, ports []int) *Member {
+	dir := filepath.Join(c.baseDir, "zk"+strconv.Itoa(id))
+	p := memberPorts{ports[0], ports[1], ports[2], ports[3]}
+	m := &Member{
+		ID:           id,
+		Observer:     observer,
+		ClientAddr:   loopback(p.client),
+		AdminAddr:    loopback(p.admin),
+		QuorumAddr:   loopback(p.quorum),
+		ElectionAddr: loopback(p.election),
+		Dir:          dir,
+		ConfigPath:   filepath.Join(dir, "zoo.cfg"),
+		DataDir:      filepath.Join(dir, "data"),
+		LogPath:      filepath.Join(dir, "zookeeper.log"),
+		cluster:      c,
+		ports:        p,
 	}
-	return ports, nil
+	if c.opts.Reconfig {
+		m.DynamicConfigPath = filepath.Join(dir, "zoo.cfg.dynamic")
+	}
+	return m
 }
 
-func (c *Cluster) writeConfig(m *Member) error {
-	if err := os.MkdirAll(m.DataDir, 0o755); err != nil {
-		return err
-	}
-	o := c.opts
-	whitelist := "*"
-	if w, ok := o.Whitelist[m.ID]; ok {
-		whitelist = w
-	}
-	var b strings.Builder
-	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-	line("tickTime=%d", o.TickTime.Milliseconds())
-	line("initLimit=%d", o.InitLimit)
-	line("syncLimit=%d", o.SyncLimit)
-	line("dataDir=%s", m.DataDir)
-	line("clientPort=%d", m.ports.client)
-	line("clientPortAddress=127.0.0.1")
-	line("admin.enableServer=true")
-	line("admin.serverAddress=127.0.0.1")
-	line("admin.serverPort=%d", m.ports.admin)
-	if whitelist != "" {
-		line("4lw.commands.whitelist=%s", whitelist)
-	}
-	// preAllocSize is in KiB: 4 MiB instead of the default 64 MiB
-	// transaction log preallocation keeps data directories small.
-	line("preAllocSize=4096")
-	line("quorumListenOnAllIPs=false")
-	if o.LeaderServes != nil {
-		line("leaderServes=%s", map[bool]string{true: "yes", false: "no"}[*o.LeaderServes])
-	}
-	if o.ReconfigEnabled {
-		line("reconfigEnabled=true")
-	}
-	if !o.Standalone {
-		line("standaloneEnabled=false")
-		if m.Observer {
-			line("peerType=observer")
-		}
-		for _, p := range c.members {
-			role := ""
-			if p.Observer {
-				role = ":observer"
-			}
-			line("server.%d=127.0.0.1:%d:%d%s;127.0.0.1:%d", p.ID, p.ports.quorum, p.ports.election, role, p.ports.client)
+func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+
+// freePorts returns n distinct ports that were free a moment ago where the
+// members run (in the namespace with Options.NetNS, where the host's ports
+// say nothing), and that no member has, since a stopped one may restart.
+// All listeners stay open until every port is picked so none repeats.
+func (c *Cluster) freePorts(n int) ([]int, error) {
+	taken := map[int]bool{}
+	for _, m := range c.snapshot() {
+		for _, p := range []int{m.ports.client, m.ports.admin, m.ports.quorum, m.ports.election} {
+			taken[p] = true
 		}
 	}
-	for _, l := range o.ExtraConfig[m.ID] {
-		line("%s", l)
+	ports := make([]int, 0, n)
+	for len(ports) < n {
+		l, err := c.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("zkcluster: picking a free port: %w", err)
+		}
+		defer l.Close()
+		if p := l.Addr().(*net.TCPAddr).Port; !taken[p] {
+			ports = append(ports, p)
+		}
 	}
-	if err := os.WriteFile(m.ConfigPath, []byte(b.String()), 0o644); err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(m.DataDir, "myid"), []byte(strconv.Itoa(m.ID)+"\n"), 0o644)
+	return ports, nil
 }
 
 // launch starts m's JVM. The caller must ensure m is not running.
@@ -337,10 +346,15 @@ func (c *Cluster) launch(m *Member) error {
 		"-Dorg.slf4j.simpleLogger.log.org.apache.zookeeper.server.NIOServerCnxn=warn",
 		"-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
 	}
+	if c.opts.Reconfig {
+		// reconfig needs a superuser unless ACLs are skipped. As a JVM
+		// property it is set before any server class reads it.
+		args = append(args, "-Dzookeeper.skipACL=yes")
+	}
 	args = append(args, c.opts.JVMArgs...)
 	classpath := strings.Join(append([]string{c.inst.classpath}, c.opts.ExtraClasspath...), string(os.PathListSeparator))
 	args = append(args, "-cp", classpath, "org.apache.zookeeper.server.quorum.QuorumPeerMain", m.ConfigPath)
-	cmd := exec.Command(c.inst.java, args...)
+	cmd := c.commandContext(context.Background(), c.inst.java, args...)
 	cmd.Dir = m.Dir
 	cmd.Env = append(os.Environ(), "JAVA_TOOL_OPTIONS=") // keep stray JVM options out
 	cmd.SysProcAttr = sysProcAttr()
@@ -373,14 +387,14 @@ func (c *Cluster) waitStarted(ctx context.Context) error {
 	}
 	var last map[int]string
 	err := c.poll(ctx, func() (bool, error) {
-		for _, m := range c.members {
+		for _, m := range c.snapshot() {
 			if !m.running() {
 				return false, fmt.Errorf("member %d exited: %v", m.ID, m.exitErr())
 			}
 		}
-		last = c.modes(ctx, c.members)
+		last = c.modes(ctx, c.snapshot())
 		leaders := 0
-		for _, m := range c.members {
+		for _, m := range c.snapshot() {
 			switch mode := last[m.ID]; {
 			case mode == want:
 				leaders++
@@ -444,11 +458,20 @@ func (c *Cluster) poll(ctx context.Context, f func() (bool, error)) error {
 	}
 }
 
-// Members returns all members in id order.
-func (c *Cluster) Members() []*Member { return slices.Clone(c.members) }
+// Members returns all members in id order, including those AddVoters
+// started and those RemoveVoters removed.
+func (c *Cluster) Members() []*Member { return c.snapshot() }
+
+func (c *Cluster) snapshot() []*Member {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.members)
+}
 
 // Member returns the member with the given id, or nil.
 func (c *Cluster) Member(id int) *Member {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if id < 1 || id > len(c.members) {
 		return nil
 	}
@@ -611,7 +634,7 @@ func (c *Cluster) Mode(ctx context.Context, id int) (string, error) {
 // there is none or more than one.
 func (c *Cluster) Leader(ctx context.Context) (*Member, error) {
 	var live []*Member
-	for _, m := range c.members {
+	for _, m := range c.snapshot() {
 		if m.running() && !m.Frozen() {
 			live = append(live, m)
 		}
@@ -644,7 +667,7 @@ func (c *Cluster) WaitFor(ctx context.Context, cond func() bool) error {
 func (c *Cluster) WaitServing(ctx context.Context, ids ...int) error {
 	var ms []*Member
 	if len(ids) == 0 {
-		for _, m := range c.members {
+		for _, m := range c.snapshot() {
 			if m.running() && !m.Frozen() {
 				ms = append(ms, m)
 			}
@@ -704,7 +727,7 @@ func (c *Cluster) CLI(ctx context.Context, id int, args ...string) ([]byte, erro
 		"-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
 		"-Dorg.slf4j.simpleLogger.log.org.apache.zookeeper.util.ServiceUtils=off",
 		"-cp", c.inst.classpath, "org.apache.zookeeper.ZooKeeperMain", "-server", m.ClientAddr}, args...)
-	cmd := exec.CommandContext(ctx, c.inst.java, full...)
+	cmd := c.commandContext(ctx, c.inst.java, full...)
 	cmd.Env = append(os.Environ(), "JAVA_TOOL_OPTIONS=")
 	cmd.SysProcAttr = sysProcAttr()
 	out, err := cmd.CombinedOutput()
@@ -717,7 +740,7 @@ func (c *Cluster) CLI(ctx context.Context, id int, args ...string) ([]byte, erro
 // PIDs returns the process ids of the member JVMs that have not exited.
 func (c *Cluster) PIDs() []int {
 	var pids []int
-	for _, m := range c.members {
+	for _, m := range c.snapshot() {
 		if pid := m.PID(); pid != 0 {
 			pids = append(pids, pid)
 		}
@@ -748,6 +771,9 @@ func (c *Cluster) Close() error {
 	for _, p := range procs {
 		errs = append(errs, c.kill(p))
 	}
+	if c.ns != nil {
+		errs = append(errs, c.ns.remove())
+	}
 	errs = append(errs, os.RemoveAll(c.baseDir))
 	return errors.Join(errs...)
 }
@@ -755,14 +781,14 @@ func (c *Cluster) Close() error {
 // logTails returns the last n lines of every member's log.
 func (c *Cluster) logTails(n int) string {
 	var b strings.Builder
-	for _, m := range c.members {
+	for _, m := range c.snapshot() {
 		fmt.Fprintf(&b, "--- member %d log (%s), last %d lines:\n%s", m.ID, m.LogPath, n, m.LogTail(n))
 	}
 	return b.String()
 }
 
 func (c *Cluster) logsContain(s string) bool {
-	for _, m := range c.members {
+	for _, m := range c.snapshot() {
 		if b, err := os.ReadFile(m.LogPath); err == nil && bytes.Contains(b, []byte(s)) {
 			return true
 		}
@@ -772,7 +798,7 @@ func (c *Cluster) logsContain(s string) bool {
 
 // Mode reports m's mode; see Cluster.Mode.
 func (m *Member) Mode(ctx context.Context) (string, error) {
-	b, err := FourLetterWord(ctx, m.ClientAddr, "srvr")
+	b, err := m.FourLetterWord(ctx, "srvr")
 	if err != nil {
 		return "", err
 	}
@@ -789,13 +815,15 @@ func (m *Member) Mode(ctx context.Context) (string, error) {
 }
 
 // FourLetterWord sends word to m's client port and returns the raw answer.
+// It dials where the members are (see Cluster.DialContext).
 func (m *Member) FourLetterWord(ctx context.Context, word string) ([]byte, error) {
-	return FourLetterWord(ctx, m.ClientAddr, word)
+	return fourLetterWord(ctx, m.cluster.DialContext, m.ClientAddr, word)
 }
 
 // Admin fetches /commands/command from m's AdminServer; see AdminCommand.
+// It connects where the members are (see Cluster.DialContext).
 func (m *Member) Admin(ctx context.Context, command string) ([]byte, error) {
-	return AdminCommand(ctx, m.AdminAddr, command)
+	return adminCommand(ctx, m.cluster.http, m.AdminAddr, command)
 }
 
 // PID returns the process id of m's JVM, or 0 if it is not running.

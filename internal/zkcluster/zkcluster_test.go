@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -226,6 +227,13 @@ func TestOptionsValidation(t *testing.T) {
 		{Standalone: true, Observers: 1},
 		{Voters: -1},
 		{TickTime: time.Microsecond},
+		{Standalone: true, Reconfig: true},
+		{Voters: 3, Weights: map[int]int{1: 2}},
+		{Voters: 3, Groups: [][]int{{1, 2}}},
+		{Voters: 3, Groups: [][]int{{1, 2}, {2, 3}}},
+		{Voters: 3, Observers: 1, Groups: [][]int{{1, 2}, {3, 4}}},
+		{Voters: 3, Groups: [][]int{{1}, {2, 3}, {}}},
+		{Voters: 3, Groups: [][]int{{1}, {2, 3}}, Weights: map[int]int{1: -1}},
 	} {
 		if _, err := Start(t.Context(), o); err == nil {
 			t.Errorf("Start(%+v) succeeded", o)
@@ -300,7 +308,7 @@ func TestWriteConfig(t *testing.T) {
 	}
 	cfg := map[int]string{}
 	for _, m := range c.members {
-		if err := c.writeConfig(m); err != nil {
+		if err := c.writeConfig(m, c.membershipLines(c.members, false)); err != nil {
 			t.Fatal(err)
 		}
 		b, err := os.ReadFile(m.ConfigPath)
@@ -330,5 +338,309 @@ func TestWriteConfig(t *testing.T) {
 	}
 	if !strings.Contains(cfg[3], "4lw.commands.whitelist=srvr\n") || !strings.Contains(cfg[3], "peerType=observer\n") {
 		t.Errorf("observer config:\n%s", cfg[3])
+	}
+}
+
+// TestHierarchicalQuorum runs 9 voters in 3 groups of 3: a quorum needs a
+// majority of the groups, each with a majority of its members. Losing four
+// members leaves a simple majority (5 of 9) but breaks the hierarchical
+// quorum when two groups are broken.
+func TestHierarchicalQuorum(t *testing.T) {
+	groups := [][]int{{1, 2, 3}, {4, 5, 6}, {7, 8, 9}}
+	c := StartT(t, Options{Voters: 9, Groups: groups})
+
+	t.Run("ZooCfg", func(t *testing.T) {
+		b, err := os.ReadFile(c.ZooCfgPath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range c.Members() {
+			want := "server." + strconv.Itoa(m.ID) + "=" + m.QuorumAddr + ":" + strconv.Itoa(m.ports.election) + ";" + m.ClientAddr + "\n"
+			if !strings.Contains(string(b), want) {
+				t.Errorf("%s lacks %q:\n%s", c.ZooCfgPath(), want, b)
+			}
+		}
+		for _, want := range []string{"group.1=1:2:3\n", "group.2=4:5:6\n", "group.3=7:8:9\n"} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("%s lacks %q:\n%s", c.ZooCfgPath(), want, b)
+			}
+		}
+	})
+
+	for _, step := range []struct {
+		name    string
+		kill    []int
+		serving bool
+	}{
+		{"TwoOfGroup1OneOfGroup2", []int{1, 2, 4}, true},
+		{"AnotherOfGroup2", []int{5}, false},
+	} {
+		t.Run(step.name, func(t *testing.T) {
+			for _, id := range step.kill {
+				if err := c.Kill(id); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if step.serving {
+				c.LeaderT(t)
+			}
+			waitSteady(t, c, running(c), step.serving)
+		})
+	}
+}
+
+// running returns the members whose JVM runs.
+func running(c *Cluster) []*Member {
+	var out []*Member
+	for _, m := range c.Members() {
+		if m.PID() != 0 {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// waitSteady waits until every member in ms serves (or, if !serving,
+// answers "not currently serving"), then checks over a few samples that
+// they stay so: a quorum still being lost, or forming again, would show.
+func waitSteady(t *testing.T, c *Cluster, ms []*Member, serving bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	steady := func() (map[int]string, bool) {
+		got := c.modes(ctx, ms)
+		for _, m := range ms {
+			if servingMode(got[m.ID]) != serving || (!serving && got[m.ID] != ModeNotServing) {
+				return got, false
+			}
+		}
+		return got, true
+	}
+	var last map[int]string
+	if err := c.WaitFor(ctx, func() bool { m, ok := steady(); last = m; return ok }); err != nil {
+		t.Fatalf("members never all reached serving=%v: %v (last modes: %v)", serving, err, last)
+	}
+	for range 5 {
+		time.Sleep(600 * time.Millisecond)
+		if got, ok := steady(); !ok {
+			t.Fatalf("serving=%v did not last: modes %v", serving, got)
+		}
+	}
+}
+
+// TestReconfigAndPartition shares one ensemble, prepared for dynamic
+// reconfiguration and (when possible here) inside its own network
+// namespace, between growing it, shrinking it and partitioning it.
+func TestReconfigAndPartition(t *testing.T) {
+	nsErr := NetNSSupported()
+	c := StartT(t, Options{Voters: 3, Reconfig: true, NetNS: nsErr == nil})
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+
+	t.Run("AddVoters", func(t *testing.T) {
+		added, err := c.AddVoters(ctx, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(added) != 2 || added[0].ID != 4 || added[1].ID != 5 {
+			t.Fatalf("added %v, want members 4 and 5", added)
+		}
+		leader := c.LeaderT(t)
+		checkParticipants(t, leader, []int{1, 2, 3, 4, 5})
+		mntr, err := leader.FourLetterWord(ctx, "mntr")
+		if err != nil || !strings.Contains(string(mntr), "zk_quorum_size\t5\n") {
+			t.Errorf("leader mntr lacks zk_quorum_size 5 (%v):\n%s", err, mntr)
+		}
+		for _, m := range added {
+			if mode, err := m.Mode(ctx); mode != ModeFollower && mode != ModeLeader {
+				t.Errorf("new member %d: mode %q, %v", m.ID, mode, err)
+			}
+		}
+	})
+
+	t.Run("RemoveVoters", func(t *testing.T) {
+		if err := c.RemoveVoters(ctx, 4, 5); err != nil {
+			t.Fatal(err)
+		}
+		checkParticipants(t, c.LeaderT(t), []int{1, 2, 3})
+		for _, id := range []int{4, 5} {
+			if mode, err := c.Mode(ctx, id); mode != ModeFollower {
+				t.Errorf("removed member %d: mode %q, %v; want follower", id, mode, err)
+			}
+		}
+		b, err := os.ReadFile(c.ZooCfgPath())
+		if err != nil || strings.Count(string(b), "server.") != 3 {
+			t.Errorf("ZooCfgPath should still list the 3 first members (%v):\n%s", err, b)
+		}
+	})
+
+	t.Run("Partition", func(t *testing.T) {
+		if nsErr != nil {
+			t.Skipf("no network namespace for a partition: %v", nsErr)
+		}
+		checkNamespaced(t, c)
+		if err := c.BlockPeers(); err != nil {
+			t.Fatal(err)
+		}
+		leader := c.LeaderT(t)
+		if err := c.Kill(leader.ID); err != nil {
+			t.Fatal(err)
+		}
+		waitSteady(t, c, running(c), false)
+		if err := c.UnblockPeers(); err != nil {
+			t.Fatal(err)
+		}
+		c.LeaderT(t)
+		waitServing(t, c)
+	})
+}
+
+func checkParticipants(t *testing.T, m *Member, want []int) {
+	t.Helper()
+	ms, err := m.Membership(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ms.Participants, want) {
+		t.Errorf("conf on member %d lists participants %v, want %v", m.ID, ms.Participants, want)
+	}
+}
+
+// checkNamespaced checks that the members listen inside the namespace
+// only: Exec sees their client ports, the host does not reach them.
+func checkNamespaced(t *testing.T, c *Cluster) {
+	t.Helper()
+	m := c.Member(1)
+	out, err := c.Exec("ss", "-Htln").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), m.ClientAddr+" ") {
+		t.Errorf("ss -tln in %s (%v) lacks %s:\n%s", c.NetNS(), err, m.ClientAddr, out)
+	}
+	if b, err := FourLetterWord(t.Context(), m.ClientAddr, "ruok"); string(b) == "imok" {
+		t.Errorf("member 1 answered ruok from outside the namespace (%v)", err)
+	}
+	addr, err := c.FreeAddress()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conn, err := c.DialContext(t.Context(), "tcp", addr); err == nil {
+		conn.Close()
+		t.Errorf("FreeAddress %s accepted a connection", addr)
+	}
+}
+
+func TestParseMembership(t *testing.T) {
+	const head = "clientPort=35077\nserverId=3\nelectionPort=36709\npeerType=0\nmembership: \n"
+	for _, tc := range []struct {
+		name, in     string
+		participants []int
+		observers    []int
+		version      string
+		wantErr      bool
+	}{
+		{"Dynamic", head + "server.3=127.0.0.1:40441:36709:participant;127.0.0.1:35077\n" +
+			"server.2=127.0.0.1:44329:43909:participant;127.0.0.1:46035\n" +
+			"server.4=127.0.0.1:1:2:observer;127.0.0.1:3\nversion=100000002\n",
+			[]int{2, 3}, []int{4}, "100000002", false},
+		{"Static", head + "server.1=127.0.0.1:1:2;127.0.0.1:3\nserver.2=127.0.0.1:4:5:observer;6\nversion=0\n",
+			[]int{1}, []int{2}, "0", false},
+		{"MultiAddress", head + "server.1=h1:1:2|h2:1:2:participant;3\n", []int{1}, nil, "", false},
+		{"NotServing", notServingText + "\n", nil, nil, "", true},
+		{"NotWhitelisted", "conf is not executed because it is not in the whitelist.\n", nil, nil, "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ms, err := parseMembership([]byte(tc.in))
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
+			}
+			if !slices.Equal(ms.Participants, tc.participants) || !slices.Equal(ms.Observers, tc.observers) || ms.Version != tc.version {
+				t.Errorf("got participants %v observers %v version %q, want %v %v %q",
+					ms.Participants, ms.Observers, ms.Version, tc.participants, tc.observers, tc.version)
+			}
+			for _, id := range append(slices.Clone(tc.participants), tc.observers...) {
+				if !strings.HasPrefix(ms.Servers[id], "server."+strconv.Itoa(id)+"=") {
+					t.Errorf("Servers[%d] = %q", id, ms.Servers[id])
+				}
+			}
+		})
+	}
+}
+
+// TestWriteConfigVariants checks the files written for hierarchical
+// quorums and for dynamic reconfiguration, and the exporter's zoo.cfg.
+func TestWriteConfigVariants(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		opts        Options
+		memberWants []string // in member 1's zoo.cfg
+		memberNot   []string
+		dynamic     []string // in member 1's dynamic file
+		zooCfg      []string // in ZooCfgPath
+	}{
+		{
+			name:        "Hierarchical",
+			opts:        Options{Voters: 4, Groups: [][]int{{1, 2}, {3, 4}}, Weights: map[int]int{4: 0, 1: 2}},
+			memberWants: []string{"group.1=1:2\n", "group.2=3:4\n", "weight.1=2\nweight.4=0\n", "server.4=127.0.0.1:42:43;127.0.0.1:40\n"},
+			memberNot:   []string{"dynamicConfigFile", "reconfigEnabled"},
+			zooCfg:      []string{"server.1=127.0.0.1:12:13;127.0.0.1:10\n", "group.2=3:4\n", "weight.4=0\n"},
+		},
+		{
+			name:        "Reconfig",
+			opts:        Options{Voters: 2, Observers: 1, Reconfig: true},
+			memberWants: []string{"reconfigEnabled=true\n", "standaloneEnabled=false\n", "dynamicConfigFile="},
+			memberNot:   []string{"clientPort=", "server.1="},
+			dynamic:     []string{"server.1=127.0.0.1:12:13:participant;127.0.0.1:10\n", "server.3=127.0.0.1:32:33:observer;127.0.0.1:30\n"},
+			zooCfg:      []string{"server.1=127.0.0.1:12:13;127.0.0.1:10\n", "server.3=127.0.0.1:32:33:observer;127.0.0.1:30\n"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := writeTestCluster(t, tc.opts)
+			m := c.members[0]
+			expectFile(t, m.ConfigPath, tc.memberWants, tc.memberNot)
+			if tc.dynamic != nil {
+				expectFile(t, m.DynamicConfigPath, tc.dynamic, nil)
+			}
+			expectFile(t, c.ZooCfgPath(), tc.zooCfg, []string{"participant", "dataDir"})
+		})
+	}
+}
+
+// writeTestCluster writes the configuration files of a cluster with fixed
+// ports (member N: N0..N3) without starting anything.
+func writeTestCluster(t *testing.T, o Options) *Cluster {
+	t.Helper()
+	opts, err := o.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Cluster{opts: opts, baseDir: t.TempDir()}
+	for id := 1; id <= opts.Voters+opts.Observers; id++ {
+		c.members = append(c.members, c.newMember(id, id > opts.Voters, []int{id * 10, id*10 + 1, id*10 + 2, id*10 + 3}))
+	}
+	for _, m := range c.members {
+		if err := c.writeConfig(m, c.membershipLines(c.members, opts.Reconfig)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.writeZooCfg(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func expectFile(t *testing.T, path string, want, not []string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range want {
+		if !strings.Contains(string(b), w) {
+			t.Errorf("%s lacks %q:\n%s", filepath.Base(path), w, b)
+		}
+	}
+	for _, n := range not {
+		if strings.Contains(string(b), n) {
+			t.Errorf("%s has %q:\n%s", filepath.Base(path), n, b)
+		}
 	}
 }
