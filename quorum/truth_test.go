@@ -25,7 +25,7 @@ func ids(n int) []int {
 	return out
 }
 
-func mustHierarchical(t *testing.T, groups ...[]int) Rule {
+func groupedRule(t *testing.T, groups ...[]int) Rule {
 	t.Helper()
 	var voters []Voter
 	for g, members := range groups {
@@ -45,7 +45,7 @@ func TestTruthMargins(t *testing.T) {
 	leader, follower := zk.ModeLeader, zk.ModeFollower
 	withCount := func(m Member, count int) Member { m.LeaderVoters = count; return m }
 	removed := func(m Member) Member { m.Voter = false; return m }
-	threeByThree := mustHierarchical(t, []int{1, 2, 3}, []int{4, 5, 6}, []int{7, 8, 9})
+	threeByThree := groupedRule(t, []int{1, 2, 3}, []int{4, 5, 6}, []int{7, 8, 9})
 	nine := func(modes ...zk.Mode) []Member {
 		out := make([]Member, len(modes))
 		for i, mode := range modes {
@@ -123,7 +123,7 @@ func TestDatacenterLossCountsTheVoterSet(t *testing.T) {
 // A hierarchical 3x3 ensemble with a leader counting 7 voters but the
 // exporter seeing only 6 serving: the unseen one may be anywhere.
 func TestLeaderCountWorstCaseHierarchical(t *testing.T) {
-	rule := mustHierarchical(t, []int{1, 2, 3}, []int{4, 5, 6}, []int{7, 8, 9})
+	rule := groupedRule(t, []int{1, 2, 3}, []int{4, 5, 6}, []int{7, 8, 9})
 	members := []Member{voter(1, zk.ModeLeader), voter(2, zk.ModeFollower), voter(3, zk.ModeUnknown),
 		voter(4, zk.ModeFollower), voter(5, zk.ModeUnknown), voter(6, zk.ModeUnknown),
 		voter(7, zk.ModeFollower), voter(8, zk.ModeFollower), voter(9, zk.ModeFollower)}
