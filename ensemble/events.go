@@ -97,7 +97,7 @@ func logVoterSet(log logFunc, previous, current *Round) {
 	if mismatch {
 		level = slog.LevelWarn
 	}
-	log(level, "voter set", "source", string(now.Source), "matches_configuration", matchText(now.Matches),
+	log(level, "voter set", "voter_set_source", string(now.Source), "matches_configuration", matchText(now.Matches),
 		"unconfigured_voters", fmt.Sprint(now.Unconfigured), "voters", current.Quorum().Voters, "quorum_size", current.Quorum().QuorumSize)
 }
 

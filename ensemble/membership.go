@@ -3,6 +3,8 @@ package ensemble
 import (
 	"context"
 	"errors"
+	"sort"
+	"sync"
 	"time"
 
 	"github.com/quorumwatch/zookeeper_exporter/zk"
@@ -47,18 +49,14 @@ func leaderEpoch(members []*ProbedMember) uint32 {
 	return epoch
 }
 
-// confTarget is the member to ask conf: the leader, else a serving voter,
-// else any serving member; nil if none serves.
-func confTarget(members []*ProbedMember, allowed map[string]bool) *ProbedMember {
-	var target *ProbedMember
+// confTargets are the members to ask conf, best first: the leader, then
+// serving voters, then any serving member; none whose whitelist refused it.
+func confTargets(members []*ProbedMember, allowed map[string]bool) []*ProbedMember {
 	rank := func(m *ProbedMember) int {
-		refused := !allowed[m.Address]
-		if _, tried := allowed[m.Address]; !tried {
-			refused = false
+		if ok, asked := allowed[m.Address]; asked && !ok || !m.Up || !m.Mode.Serving() {
+			return 0
 		}
 		switch {
-		case !m.Up || !m.Mode.Serving() || refused:
-			return 0
 		case m.Mode == zk.ModeLeader:
 			return 3
 		case m.Member.Voter():
@@ -66,52 +64,106 @@ func confTarget(members []*ProbedMember, allowed map[string]bool) *ProbedMember 
 		}
 		return 1
 	}
+	var targets []*ProbedMember
 	for _, m := range members {
-		if rank(m) > 0 && (target == nil || rank(m) > rank(target)) {
-			target = m
+		if rank(m) > 0 {
+			targets = append(targets, m)
 		}
 	}
-	return target
+	sort.SliceStable(targets, func(i, j int) bool { return rank(targets[i]) > rank(targets[j]) })
+	return targets
+}
+
+// confAnswer is one member's conf, or why there is none.
+type confAnswer struct {
+	conf    *zk.Conf
+	err     error
+	allowed bool // false: the whitelist refused conf
+}
+
+// askConf asks one member its conf; failures other than a refusal or "not
+// serving" are counted.
+func (r *Registry) askConf(s *setup, address string) confAnswer {
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	defer cancel()
+	answer, err := s.client.Command(ctx, address, wordConf)
+	var conf *zk.Conf
+	if err == nil {
+		conf, err = zk.ParseConf(answer)
+	}
+	allowed := !zk.IsNotWhitelisted(err)
+	if err != nil && allowed && !errors.Is(err, zk.ErrNotServing) {
+		r.recordError(s.ensemble.Name, address, wordConf, err)
+	}
+	return confAnswer{conf: conf, err: err, allowed: allowed}
 }
 
 // refreshMembership reads the ensemble's membership (conf) from one serving
 // member when it is due: on the first round, after an election or a change
 // in the voters' count, and otherwise every Options.ConfRefresh. Between
 // reads the last answer stands, so a round costs each member two words.
+// A member whose whitelist refuses conf is passed over for the next best.
 func (r *Registry) refreshMembership(t *tracker, s *setup, members []*ProbedMember) {
 	now := time.Now()
 	epoch, size := leaderEpoch(members), viewSize(members)
 	t.mu.Lock()
 	due := t.confTries.due(now, r.opts.ConfRefresh, epoch, size)
-	target := confTarget(members, t.confAllowed)
+	targets := confTargets(members, t.confAllowed)
 	t.mu.Unlock()
-	if !due || target == nil {
+	if !due || len(targets) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
-	defer cancel()
-	answer, err := s.client.Command(ctx, target.Address, wordConf)
 	tries := confTries{last: now, epoch: epoch, viewSize: size}
 	var live *Membership
-	if err == nil {
-		var conf *zk.Conf
-		if conf, err = zk.ParseConf(answer); err == nil {
-			live, err = membershipOf(conf, target.Address, now)
+	for _, target := range targets {
+		answer := r.askConf(s, target.Address)
+		t.mu.Lock()
+		t.confAllowed[target.Address] = answer.allowed
+		t.mu.Unlock()
+		if answer.err == nil {
+			live, answer.err = membershipOf(answer.conf, target.Address, now)
+		}
+		if answer.err == nil || answer.allowed {
+			break
 		}
 	}
-	allowed := !zk.IsNotWhitelisted(err)
-	switch {
-	case err == nil:
-		tries.answered = true
-	case allowed && !errors.Is(err, zk.ErrNotServing):
-		r.recordError(s.ensemble.Name, target.Address, wordConf, err)
-	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	t.confTries = tries
-	t.confAllowed[target.Address] = allowed
 	if live != nil && len(live.Servers) > 0 {
+		t.confTries.answered = true
 		t.membership = live
 		learnServerIDs(live, s.ensemble, t.serverIDs)
 	}
+	t.mu.Unlock()
+	if live != nil {
+		r.learnOwnIDs(t, s, members)
+	}
+}
+
+// learnOwnIDs asks conf of each serving member whose server id the
+// membership's addresses did not give (it is reached at another address
+// than it lists, e.g. a secureClientPort): its answer names itself.
+func (r *Registry) learnOwnIDs(t *tracker, s *setup, members []*ProbedMember) {
+	t.mu.Lock()
+	var unknown []*ProbedMember
+	for _, m := range members {
+		_, learned := t.serverIDs[m.Address]
+		if ok, asked := t.confAllowed[m.Address]; m.ServerID == 0 && !learned && m.Up && m.Mode.Serving() && (ok || !asked) {
+			unknown = append(unknown, m)
+		}
+	}
+	t.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, m := range unknown {
+		wg.Go(func() {
+			answer := r.askConf(s, m.Address)
+			t.mu.Lock()
+			defer t.mu.Unlock()
+			t.confAllowed[m.Address] = answer.allowed
+			if answer.err == nil && answer.conf.ServerID > 0 {
+				t.serverIDs[m.Address] = answer.conf.ServerID
+			}
+		})
+	}
+	wg.Wait()
 }
