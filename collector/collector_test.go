@@ -52,9 +52,11 @@ func TestConcurrentScrapesShareOneRound(t *testing.T) {
 	if rounds := selfCounter(t, exporter, "zookeeper_exporter_probe_rounds_total", "test"); rounds != 1 {
 		t.Errorf("%d scrapes ran %v probe rounds, want 1", scrapes, rounds)
 	}
-	// One round: srvr, mntr and conf to each of three members.
-	if calls := client.Calls.Load(); calls != 7 {
-		t.Errorf("members were sent %d words, want 7", calls)
+	// One round: srvr and mntr to each of three members, conf to the
+	// leader for the ensemble's membership, and conf to the two followers,
+	// whose addresses the membership does not list, for their server ids.
+	if calls := client.Calls.Load(); calls != 9 {
+		t.Errorf("members were sent %d words, want 9", calls)
 	}
 }
 
