@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -23,8 +22,8 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	webflag "github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
-	"github.com/quorumwatch/zookeeper_exporter/collector"
 	"github.com/quorumwatch/zookeeper_exporter/config"
+	"github.com/quorumwatch/zookeeper_exporter/ensemble"
 	"github.com/quorumwatch/zookeeper_exporter/rules"
 	"github.com/quorumwatch/zookeeper_exporter/status"
 )
@@ -37,153 +36,117 @@ const defaultListenAddress = ":9141"
 
 func main() { os.Exit(run(os.Args[1:])) }
 
-// sourceFlags say where the ensembles come from.
-type sourceFlags struct {
-	configFile   *string
-	servers      *string
-	zooCfg       *string
-	ensembleName *string
-	timeout      *time.Duration
+// options are every flag's value, parsed once; nothing reads a flag after
+// start-up.
+type options struct {
+	source    sourceOptions
+	checkOnly bool
+	engine    ensemble.Options
+	web       *web.FlagConfig
+	server    serverOptions
+	log       promslog.Config
+	statusCmd status.Command
+	rulesCmd  *rules.Command
 }
 
-func (f *sourceFlags) register(app *kingpin.Application) {
-	f.configFile = app.Flag("config.file", "YAML file listing the ensembles and their members.").String()
-	f.servers = app.Flag("zookeeper.servers", "One ensemble's members instead of a file: host:port[:observer][@datacenter],... (port 2181 when omitted), like ZK_HOSTS.").String()
-	f.zooCfg = app.Flag("zookeeper.zoo-cfg", "Read one ensemble's members from the server.N lines of this zoo.cfg.").String()
-	f.ensembleName = app.Flag("zookeeper.ensemble", "Ensemble name for --zookeeper.servers and --zookeeper.zoo-cfg.").Default("default").String()
-	f.timeout = app.Flag("zookeeper.timeout", "Probe timeout per member, where the configuration sets none.").Default(config.DefaultTimeout.String()).Duration()
+// serverOptions are the HTTP server's.
+type serverOptions struct {
+	metricsPath      string
+	timeoutOffset    time.Duration
+	maxScrapeTimeout time.Duration
 }
 
-// load reads the configuration from whichever source was given.
-func (f *sourceFlags) load() (*config.Config, error) {
-	given := 0
-	for _, value := range []string{*f.configFile, *f.servers, *f.zooCfg} {
-		if value != "" {
-			given++
-		}
-	}
-	if given != 1 {
-		return nil, errors.New("give exactly one of --config.file, --zookeeper.servers or --zookeeper.zoo-cfg")
-	}
-	var cfg *config.Config
-	var err error
-	switch {
-	case *f.configFile != "":
-		cfg, err = config.Load(*f.configFile)
-	case *f.servers != "":
-		cfg, err = config.FromServers(*f.ensembleName, *f.servers)
-	default:
-		cfg, err = config.FromZooCfg(*f.ensembleName, *f.zooCfg)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = *f.timeout
-	}
-	return cfg, nil
-}
-
-func run(args []string) int {
-	app := kingpin.New(exporterName, "Prometheus exporter for ZooKeeper ensembles: member state and quorum margin.")
-	var sources sourceFlags
-	sources.register(app)
-	logConfig := &promslog.Config{}
-	promslogflag.AddFlags(app, logConfig)
+func newApp(opts *options) *kingpin.Application {
+	app := kingpin.New(exporterName, "Prometheus exporter for ZooKeeper ensembles: every member's mode, zxid, latency and load, "+
+		"and each ensemble's quorum margin: how many more voters it can lose before quorum breaks. "+
+		"With no source flag it probes localhost:2181, a local server's default.")
+	opts.source.register(app)
+	app.Flag("config.check", "Validate the configuration, print every problem, and exit: 0 if valid.").BoolVar(&opts.checkOnly)
+	app.Flag("zookeeper.max-concurrent-probes", "Members probed at once across all ensembles, each on two connections. 0: every configured member at once (at least 64).").
+		Default("0").IntVar(&opts.engine.MaxConcurrentProbes)
+	app.Flag("zookeeper.conf-refresh-interval", "How often the ensembles' own membership (conf) is read again when no election or change of voters calls for it sooner.").
+		Default(ensemble.DefaultConfRefresh.String()).DurationVar(&opts.engine.ConfRefresh)
+	promslogflag.AddFlags(app, &opts.log)
 	app.Version(version.Print(exporterName))
 	app.HelpFlag.Short('h')
 
 	serve := app.Command("serve", "Run the exporter (the default).").Default()
-	serveFlags := registerServeFlags(serve)
-	checkOnly := app.Flag("config.check", "Validate the configuration and exit: 0 if valid.").Bool()
-	rulesCommand := rules.Register(app.Command("rules", "Write the alerting and recording rules (and, with --rules.dashboards-dir, the dashboards) from the embedded mixin."))
-	statusCommand := status.Register(app.Command("status", "Probe the ensembles once (or --watch) and show members, quorum margin and who is safe to stop. Exit 0 healthy, 3 at risk, 4 lost; with --can-stop, 0 safe, 5 not."))
+	opts.web = webflag.AddFlags(serve, defaultListenAddress)
+	serve.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&opts.server.metricsPath)
+	serve.Flag("web.timeout-offset", "Subtracted from Prometheus's scrape timeout, to answer before it gives up.").Default("500ms").DurationVar(&opts.server.timeoutOffset)
+	serve.Flag("web.max-scrape-timeout", "Longest a scrape may take, whatever Prometheus allows.").Default("10s").DurationVar(&opts.server.maxScrapeTimeout)
+	opts.rulesCmd = rules.Register(app.Command("rules", "Write the alerting and recording rules (and, with --rules.dashboards-dir, the dashboards) from the embedded mixin."))
+	opts.statusCmd.Register(app.Command("status", "Probe the ensembles once (or --watch) and show members, quorum margin and who is safe to stop. Exit 0 healthy, 3 at risk, 4 lost; with --can-stop, 0 safe, 5 not."))
+	return app
+}
 
+func run(args []string) int {
+	var opts options
+	app := newApp(&opts)
 	command, err := app.Parse(args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", exporterName, err)
 		return 2
 	}
-	logger := promslog.New(logConfig)
+	logger := promslog.New(&opts.log)
 
 	if command == "rules" {
-		if err := rulesCommand.Run(os.Stdout); err != nil {
+		if err := opts.rulesCmd.Run(os.Stdout); err != nil {
 			fmt.Fprintf(os.Stderr, "%s rules: %v\n", exporterName, err)
 			return 1
 		}
 		return 0
 	}
 
-	cfg, err := sources.load()
+	cfg, err := opts.source.load()
 	if err != nil {
 		logger.Error("invalid configuration", "err", err)
 		return 1
+	}
+	if opts.source.bare() {
+		logger.Info("no --config.file, --zookeeper.servers or --zookeeper.zoo-cfg given: probing the local default", "member", config.DefaultAddress, "ensemble", config.DefaultEnsembleName)
 	}
 	for _, warning := range cfg.Warnings {
 		logger.Warn(warning)
 	}
-	if *checkOnly {
+	if opts.checkOnly {
 		fmt.Printf("%s: configuration is valid (%d ensembles)\n", cfg.Source, len(cfg.Ensembles))
 		return 0
 	}
 	if command == "status" {
-		return statusCommand.Run(cfg, os.Stdout, os.Stderr)
+		return opts.statusCmd.Run(cfg, opts.engine, os.Stdout, os.Stderr)
 	}
-	return runServer(logger, &sources, cfg, serveFlags)
+	return runServer(logger, &opts, cfg)
 }
 
-// serveFlags are the HTTP server's flags.
-type serveFlags struct {
-	web           *web.FlagConfig
-	metricsPath   *string
-	timeoutOffset *time.Duration
-	scrapeTimeout *time.Duration
-}
-
-func registerServeFlags(cmd *kingpin.CmdClause) *serveFlags {
-	return &serveFlags{
-		web:           webflag.AddFlags(cmd, defaultListenAddress),
-		metricsPath:   cmd.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String(),
-		timeoutOffset: cmd.Flag("web.timeout-offset", "Subtracted from Prometheus's scrape timeout, to answer before it gives up.").Default("500ms").Duration(),
-		scrapeTimeout: cmd.Flag("web.max-scrape-timeout", "Longest a scrape may take, whatever Prometheus allows.").Default("10s").Duration(),
-	}
-}
-
-func runServer(logger *slog.Logger, sources *sourceFlags, cfg *config.Config, flags *serveFlags) int {
+func runServer(logger *slog.Logger, opts *options, cfg *config.Config) int {
 	logger.Info("starting "+exporterName, "version", version.Info(), "build_context", version.BuildContext())
-	exporter, err := collector.New(cfg, logger)
+	if err := ensemble.CheckFileLimit(opts.engine.ProbeLimit(cfg)); err != nil {
+		logger.Error("file descriptor limit too low", "err", err)
+		return 1
+	}
+	registry, err := ensemble.New(cfg, logger, opts.engine)
 	if err != nil {
 		logger.Error("invalid configuration", "err", err)
 		return 1
 	}
+	registry.Subscribe(ensemble.LogEvents(logger))
 
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(
+	global := prometheus.NewRegistry()
+	global.MustRegister(
 		versioncollector.NewCollector(exporterName),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
-	registry.MustRegister(exporter.SelfCollectors()...)
-	reloader := newReloader(logger, sources, exporter)
-	registry.MustRegister(reloader.collectors()...)
+	global.MustRegister(registry.SelfMetrics().Collectors()...)
+	reloader := newReloader(logger, opts.source.load, registry)
+	global.MustRegister(reloader.collectors()...)
 
-	handlers := &handlers{logger: logger, exporter: exporter, global: registry, flags: flags}
-	mux := http.NewServeMux()
-	mux.HandleFunc(*flags.metricsPath, handlers.metrics)
-	mux.HandleFunc("/probe", handlers.probe)
-	mux.Handle("/status", status.Handler(exporter, *flags.scrapeTimeout))
-	mux.HandleFunc("/-/reload", reloader.handle)
-	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy.") })
-	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Ready.") })
-	if *flags.metricsPath != "/" {
-		landing, err := web.NewLandingPage(landingConfig(*flags.metricsPath))
-		if err != nil {
-			logger.Error("landing page", "err", err)
-			return 1
-		}
-		mux.Handle("/", landing)
+	mux, err := routes(logger, opts.server, registry, global, reloader)
+	if err != nil {
+		logger.Error("routes", "err", err)
+		return 1
 	}
-
 	hangups := make(chan os.Signal, 1)
 	signal.Notify(hangups, syscall.SIGHUP)
 	go func() {
@@ -191,13 +154,17 @@ func runServer(logger *slog.Logger, sources *sourceFlags, cfg *config.Config, fl
 			_ = reloader.reload()
 		}
 	}()
+	return serve(logger, mux, opts.web)
+}
 
-	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+// serve runs the HTTP server until it fails or a signal stops it.
+func serve(logger *slog.Logger, handler http.Handler, flags *web.FlagConfig) int {
+	server := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)}
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 	served := make(chan error, 1)
-	go func() { served <- web.ListenAndServe(server, flags.web, logger) }()
+	go func() { served <- web.ListenAndServe(server, flags, logger) }()
 	select {
 	case err := <-served:
 		logger.Error("server stopped", "err", err)
@@ -208,18 +175,5 @@ func runServer(logger *slog.Logger, sources *sourceFlags, cfg *config.Config, fl
 		defer cancel()
 		_ = server.Shutdown(ctx)
 		return 0
-	}
-}
-
-func landingConfig(metricsPath string) web.LandingConfig {
-	return web.LandingConfig{
-		Name:        "ZooKeeper Exporter",
-		Description: "Member state and quorum margin of ZooKeeper ensembles",
-		Version:     version.Info(),
-		Links: []web.LandingLinks{
-			{Address: metricsPath, Text: "Metrics", Description: "Every configured ensemble"},
-			{Address: "probe", Text: "Probe", Description: "One ensemble: /probe?ensemble=NAME"},
-			{Address: "status", Text: "Status", Description: "Live table of every ensemble: members, quorum margin, who is safe to stop"},
-		},
 	}
 }

@@ -8,24 +8,25 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/quorumwatch/zookeeper_exporter/collector"
+	"github.com/quorumwatch/zookeeper_exporter/config"
+	"github.com/quorumwatch/zookeeper_exporter/ensemble"
 )
 
 // reloader re-reads the configuration on SIGHUP and POST /-/reload. A bad
 // configuration is logged and refused; the one in force keeps serving.
 type reloader struct {
 	logger   *slog.Logger
-	sources  *sourceFlags
-	exporter *collector.Exporter
+	load     func() (*config.Config, error)
+	registry *ensemble.Registry
 	mu       sync.Mutex
 
 	success   prometheus.Gauge
 	timestamp prometheus.Gauge
 }
 
-func newReloader(logger *slog.Logger, sources *sourceFlags, exporter *collector.Exporter) *reloader {
+func newReloader(logger *slog.Logger, load func() (*config.Config, error), registry *ensemble.Registry) *reloader {
 	r := &reloader{
-		logger: logger, sources: sources, exporter: exporter,
+		logger: logger, load: load, registry: registry,
 		success: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "zookeeper_exporter_config_last_reload_successful",
 			Help: "1 if the last configuration reload succeeded.",
@@ -47,9 +48,9 @@ func (r *reloader) collectors() []prometheus.Collector {
 func (r *reloader) reload() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	cfg, err := r.sources.load()
+	cfg, err := r.load()
 	if err == nil {
-		err = r.exporter.SetConfig(cfg)
+		err = r.registry.SetConfig(cfg)
 	}
 	if err != nil {
 		r.success.Set(0)

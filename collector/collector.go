@@ -1,165 +1,159 @@
+// Package collector translates the probe engine's rounds into Prometheus
+// metrics. It probes nothing itself: each scrape asks the ensemble registry
+// for a round of every ensemble it wants and writes const metrics from it.
 package collector
 
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/quorumwatch/zookeeper_exporter/ensemble"
+	"github.com/quorumwatch/zookeeper_exporter/quorum"
 	"github.com/quorumwatch/zookeeper_exporter/zk"
 )
 
-// scrape is a prometheus.Collector for one scrape: it carries the scrape's
+// Scrape is a prometheus.Collector for one scrape: it carries the scrape's
 // deadline and the ensembles asked for.
-type scrape struct {
-	exporter  *Exporter
+type Scrape struct {
+	registry  *ensemble.Registry
 	ctx       context.Context
 	ensembles []string
 }
 
-// Collector returns a collector that probes the named ensembles (all
-// configured ones when names is empty) within ctx's deadline.
-func (e *Exporter) Collector(ctx context.Context, names ...string) prometheus.Collector {
+// New returns a collector that writes the named ensembles (every configured
+// one when names is empty) as of a round that ends by ctx's deadline.
+func New(ctx context.Context, registry *ensemble.Registry, names ...string) *Scrape {
 	if len(names) == 0 {
-		for _, ensemble := range e.Config().Ensembles {
-			names = append(names, ensemble.Name)
+		for _, e := range registry.Config().Ensembles {
+			names = append(names, e.Name)
 		}
 	}
-	return &scrape{exporter: e, ctx: ctx, ensembles: names}
+	return &Scrape{registry: registry, ctx: ctx, ensembles: names}
 }
 
 // Describe sends nothing: the member info metric's labels depend on the
 // configuration, so this is an unchecked collector.
-func (s *scrape) Describe(chan<- *prometheus.Desc) {}
+func (s *Scrape) Describe(chan<- *prometheus.Desc) {}
 
-// Collect probes every ensemble concurrently and writes their metrics.
-func (s *scrape) Collect(ch chan<- prometheus.Metric) {
+// Collect writes every ensemble's round, probing them concurrently.
+func (s *Scrape) Collect(ch chan<- prometheus.Metric) {
+	cfg := s.registry.Config()
+	labelNames := cfg.LabelNames()
+	w := &writer{ch: ch, infoDesc: memberInfoDesc(labelNames), infoLabels: labelNames}
 	var wg sync.WaitGroup
 	for _, name := range s.ensembles {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			result, err := s.exporter.Probe(s.ctx, name)
+			round, err := s.registry.Probe(s.ctx, name)
 			if err != nil {
-				s.exporter.logger.Warn("ensemble probe did not finish", "ensemble", name, "err", err)
-				return
+				return // not configured (any more): nothing to say
 			}
-			s.exporter.writeEnsemble(ch, result)
+			w.round(round)
 		}()
 	}
 	wg.Wait()
 }
 
-// writeEnsemble writes one round's metrics.
-func (e *Exporter) writeEnsemble(ch chan<- prometheus.Metric, result *EnsembleResult) {
-	name := result.Ensemble.Name
-	gauge := func(desc *prometheus.Desc, value float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, value, labels...)
-	}
-	q := result.Quorum
-	gauge(votersDesc, float64(q.Voters), name)
-	gauge(observersDesc, float64(q.Observers), name)
-	gauge(quorumSizeDesc, float64(q.QuorumSize), name)
-	gauge(faultToleranceDesc, float64(q.FaultTolerance), name)
-	gauge(votersUpDesc, float64(q.VotersUp), name)
-	gauge(votersInQuorumDesc, float64(q.VotersInQuorum), name)
-	gauge(leadersDesc, float64(q.Leaders), name)
-	gauge(quorumMarginDesc, float64(q.Margin), name)
-	gauge(evenVotersDesc, boolValue(q.Voters%2 == 0), name)
-	gauge(leaderHiddenDesc, boolValue(q.LeaderHidden), name)
-	if result.VoterSetMatches != nil {
-		gauge(voterSetDesc, boolValue(*result.VoterSetMatches), name)
-	}
-
-	e.mu.RLock()
-	infoDesc, labelNames := e.infoDesc, e.infoLabels
-	e.mu.RUnlock()
-	for _, member := range result.Members {
-		labels := []string{name, member.Member.Address, member.Member.Role, result.ServerID(member.Member)}
-		infoLabels := append(append([]string{}, labels...), member.Member.Datacenter)
-		for _, label := range labelNames {
-			infoLabels = append(infoLabels, member.Member.Labels[label])
-		}
-		if metric, err := prometheus.NewConstMetric(infoDesc, prometheus.GaugeValue, 1, infoLabels...); err == nil {
-			ch <- metric
-		}
-		writeMember(ch, member, labels)
-	}
-	e.writeMaintenance(ch, result)
+// writer writes rounds to one scrape's channel.
+type writer struct {
+	ch         chan<- prometheus.Metric
+	infoDesc   *prometheus.Desc
+	infoLabels []string
 }
 
-// writeMember writes one member's metrics. A value comes from srvr when srvr
-// answered, else from mntr; values only mntr knows come from mntr.
-func writeMember(ch chan<- prometheus.Metric, member *MemberResult, labels []string) {
-	gauge := func(desc *prometheus.Desc, value float64, extra ...string) {
-		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, value, append(labels, extra...)...)
-	}
-	counter := func(desc *prometheus.Desc, value float64) {
-		ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, value, labels...)
-	}
-	gauge(upDesc, boolValue(member.Up))
-	for _, mode := range zk.Modes {
-		gauge(modeDesc, boolValue(member.Mode == mode), string(mode))
-	}
-	gauge(probeDurationDesc, member.Duration.Seconds())
-	for word, allowed := range member.Allowed {
-		gauge(commandDesc, boolValue(allowed), word)
-	}
+func (w *writer) gauge(s *Spec, value float64, labels ...string) {
+	w.ch <- prometheus.MustNewConstMetric(s.desc, s.Type, value, labels...)
+}
 
-	srvr, mntr := member.Srvr, member.Mntr
-	version := ""
-	if srvr != nil {
-		version = srvr.Version
-		gauge(zxidEpochDesc, float64(srvr.Zxid.Epoch()))
-		gauge(zxidTransactionsDesc, float64(srvr.Zxid.Counter()))
-		gauge(latencyMinDesc, srvr.LatencyMin)
-		gauge(latencyAvgDesc, srvr.LatencyAvg)
-		gauge(latencyMaxDesc, srvr.LatencyMax)
-		gauge(outstandingDesc, float64(srvr.Outstanding))
-		gauge(connectionsDesc, float64(srvr.Connections))
-		if srvr.HasNodeCount {
-			gauge(znodesDesc, float64(srvr.NodeCount))
+func (w *writer) round(r *ensemble.Round) {
+	w.ensemble(r)
+	for i, m := range r.Members {
+		labels := []string{r.Ensemble.Name, m.Address, m.Role, m.ServerIDLabel()}
+		w.member(m, labels)
+		w.maintenance(r.Assessment.Members[i], labels)
+		info := append(append([]string{}, labels...), m.Datacenter)
+		for _, label := range w.infoLabels {
+			info = append(info, m.Labels[label])
 		}
-		counter(packetsRecvDesc, float64(srvr.Received))
-		counter(packetsSentDesc, float64(srvr.Sent))
-	}
-	if mntr != nil {
-		if version == "" {
-			version = mntr.Version
-		}
-		number := func(key string, write func(float64)) {
-			if value, ok := mntr.Number(key); ok {
-				write(value)
-			}
-		}
-		gaugeOf := func(desc *prometheus.Desc, scale float64) func(float64) {
-			return func(value float64) { gauge(desc, value*scale) }
-		}
-		if srvr == nil {
-			const perMillisecond = 1.0 / 1000
-			number("zk_min_latency", gaugeOf(latencyMinDesc, perMillisecond))
-			number("zk_avg_latency", gaugeOf(latencyAvgDesc, perMillisecond))
-			number("zk_max_latency", gaugeOf(latencyMaxDesc, perMillisecond))
-			number("zk_outstanding_requests", gaugeOf(outstandingDesc, 1))
-			number("zk_num_alive_connections", gaugeOf(connectionsDesc, 1))
-			number("zk_znode_count", gaugeOf(znodesDesc, 1))
-			number("zk_packets_received", func(value float64) { counter(packetsRecvDesc, value) })
-			number("zk_packets_sent", func(value float64) { counter(packetsSentDesc, value) })
-		}
-		number("zk_watch_count", gaugeOf(watchesDesc, 1))
-		number("zk_ephemerals_count", gaugeOf(ephemeralsDesc, 1))
-		number("zk_approximate_data_size", gaugeOf(dataSizeDesc, 1))
-		number("zk_open_file_descriptor_count", gaugeOf(openFDsDesc, 1))
-		number("zk_max_file_descriptor_count", gaugeOf(maxFDsDesc, 1))
-		if mntr.ServerState == zk.ModeLeader {
-			number("zk_followers", gaugeOf(followersDesc, 1))
-			number("zk_synced_followers", gaugeOf(syncedDesc, 1))
-			number("zk_synced_non_voting_followers", gaugeOf(syncedNonVoteDesc, 1))
-			number("zk_pending_syncs", gaugeOf(pendingSyncsDesc, 1))
+		if metric, err := prometheus.NewConstMetric(w.infoDesc, prometheus.GaugeValue, 1, info...); err == nil {
+			w.ch <- metric
 		}
 	}
-	if version != "" {
-		gauge(versionDesc, 1, version)
+}
+
+func (w *writer) ensemble(r *ensemble.Round) {
+	name := r.Ensemble.Name
+	q := r.Quorum()
+	w.gauge(votersSpec, float64(q.Voters), name)
+	w.gauge(observersSpec, float64(q.Observers), name)
+	w.gauge(quorumSizeSpec, float64(q.QuorumSize), name)
+	w.gauge(faultToleranceSpec, float64(q.FaultTolerance), name)
+	w.gauge(votersUpSpec, float64(q.VotersUp), name)
+	w.gauge(votersInQuorumSpec, float64(q.VotersInQuorum), name)
+	w.gauge(unseenSyncedSpec, float64(q.VotersUnseenSynced), name)
+	w.gauge(unconfiguredSpec, float64(len(r.VoterSet.Unconfigured)), name)
+	w.gauge(leadersSpec, float64(q.Leaders), name)
+	w.gauge(standaloneSpec, float64(q.Standalone), name)
+	w.gauge(quorumMarginSpec, float64(q.Margin), name)
+	w.gauge(evenVotersSpec, boolValue(q.Voters%2 == 0), name)
+	w.gauge(leaderHiddenSpec, boolValue(q.LeaderHidden), name)
+	w.gauge(hierarchicalSpec, boolValue(r.VoterSet.Hierarchical), name)
+	w.gauge(roundCompleteSpec, boolValue(!r.Partial), name)
+	for _, source := range ensemble.Sources {
+		w.gauge(voterSourceSpec, boolValue(r.VoterSet.Source == source), name, string(source))
+	}
+	if r.VoterSet.Matches != nil {
+		w.gauge(voterSetSpec, boolValue(*r.VoterSet.Matches), name)
+	}
+	if !r.VoterSet.ConfTime.IsZero() {
+		w.gauge(voterSetAgeSpec, max(0, time.Since(r.VoterSet.ConfTime).Seconds()), name)
+	}
+	a := r.Assessment
+	for _, dc := range a.Datacenters {
+		w.gauge(dcLossSpec, float64(dc.Margin), name, dc.Datacenter)
+	}
+	for _, advice := range quorum.Advices {
+		w.gauge(sizingSpec, boolValue(a.Advice[advice]), name, string(advice))
+	}
+	if r.Availability.HasLast {
+		w.gauge(lastOutageSpec, r.Availability.LastUnavailability.Seconds(), name)
+	}
+	w.gauge(unavailableSpec, r.Availability.Unavailable.Seconds(), name)
+}
+
+// member writes one member's metrics.
+func (w *writer) member(m *ensemble.ProbedMember, labels []string) {
+	with := func(extra string) []string { return append(append([]string{}, labels...), extra) }
+	w.gauge(upSpec, boolValue(m.Up), labels...)
+	for _, mode := range zk.Modes {
+		w.gauge(modeSpec, boolValue(m.Mode == mode), with(string(mode))...)
+	}
+	w.gauge(probeDurationSpec, m.Duration.Seconds(), labels...)
+	for word, allowed := range m.Allowed {
+		w.gauge(commandSpec, boolValue(allowed), with(word)...)
+	}
+	if m.ZxidKnown {
+		w.gauge(zxidEpochSpec, float64(m.Zxid.Epoch()), labels...)
+		w.gauge(zxidTransactionsSpec, float64(m.Zxid.Counter()), labels...)
+	}
+	for _, f := range figureSpecs {
+		if value, ok := m.Figures.Get(f.figure); ok {
+			w.gauge(f.spec, value, labels...)
+		}
+	}
+	if m.Version != "" {
+		w.gauge(versionSpec, 1, with(m.Version)...)
+	}
+}
+
+func (w *writer) maintenance(verdict quorum.Verdict, labels []string) {
+	w.gauge(safeToStopSpec, boolValue(verdict.Safe), labels...)
+	for _, impact := range quorum.Impacts {
+		w.gauge(stopImpactSpec, boolValue(verdict.Impact == impact), append(append([]string{}, labels...), string(impact))...)
 	}
 }
 

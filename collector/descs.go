@@ -1,135 +1,160 @@
 package collector
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/quorumwatch/zookeeper_exporter/config"
+	"github.com/quorumwatch/zookeeper_exporter/ensemble"
+	"github.com/quorumwatch/zookeeper_exporter/quorum"
 )
 
-// Every metric the exporter writes about ZooKeeper is described here. The
-// names are a contract with the alerts and dashboards in mixin/.
-
-const namespace = "zookeeper"
+// Every metric the exporter writes about ZooKeeper is specified here; the
+// descriptors and docs/metrics.md are both made from these specs. The names
+// are a contract with the alerts and dashboards in mixin/.
 
 var (
 	memberLabels   = []string{"ensemble", "member", "role", "server_id"}
 	ensembleLabels = []string{"ensemble"}
 )
 
-func memberDesc(name, help string, extra ...string) *prometheus.Desc {
-	return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, append(append([]string{}, memberLabels...), extra...), nil)
+// Spec is one metric: what Describe would say, and what docs/metrics.md
+// lists.
+type Spec struct {
+	Name   string
+	Type   prometheus.ValueType
+	Labels []string
+	Help   string
+	desc   *prometheus.Desc
 }
 
-func ensembleDesc(name, help string, extra ...string) *prometheus.Desc {
-	return prometheus.NewDesc(prometheus.BuildFQName(namespace, "ensemble", name), help, append(append([]string{}, ensembleLabels...), extra...), nil)
+// specs lists every metric in documentation order.
+var specs []*Spec
+
+func spec(name string, kind prometheus.ValueType, labels []string, help string) *Spec {
+	s := &Spec{Name: name, Type: kind, Labels: labels, Help: help}
+	s.desc = prometheus.NewDesc(name, help, labels, nil)
+	specs = append(specs, s)
+	return s
+}
+
+func memberGauge(name, help string, extra ...string) *Spec {
+	return spec("zookeeper_"+name, prometheus.GaugeValue, append(append([]string{}, memberLabels...), extra...), help)
+}
+
+func memberCounter(name, help string) *Spec {
+	return spec("zookeeper_"+name, prometheus.CounterValue, memberLabels, help)
+}
+
+func ensembleGauge(name, help string, extra ...string) *Spec {
+	return spec("zookeeper_ensemble_"+name, prometheus.GaugeValue, append(append([]string{}, ensembleLabels...), extra...), help)
 }
 
 // Per member.
 var (
-	upDesc               = memberDesc("up", "1 if the member answered the probe at all (even 'not serving'), 0 if it could not be reached or did not answer in time.")
-	modeDesc             = memberDesc("server_mode", "The member's mode as it reports it; exactly one mode is 1. not_serving: the process answers but serves no requests (no quorum, or a leader with leaderServes=no). unknown: no answer.", "mode")
-	zxidEpochDesc        = memberDesc("zxid_epoch", "High 32 bits of the member's last zxid: the epoch of the leader it last followed. It grows with every election.")
-	zxidTransactionsDesc = memberDesc("zxid_transactions", "Low 32 bits of the member's last zxid: the transaction counter within the epoch (the name avoids the word counter: it is a gauge). Reaching 0xffffffff forces an election.")
-	latencyMinDesc       = memberDesc("latency_min_seconds", "Minimum request latency since the server statistics were last reset.")
-	latencyAvgDesc       = memberDesc("latency_avg_seconds", "Average request latency since the server statistics were last reset.")
-	latencyMaxDesc       = memberDesc("latency_max_seconds", "Maximum request latency since the server statistics were last reset.")
-	outstandingDesc      = memberDesc("outstanding_requests", "Requests queued on the member and not yet answered.")
-	connectionsDesc      = memberDesc("connections", "Client connections open on the member.")
-	znodesDesc           = memberDesc("znodes", "Znodes in the member's data tree.")
-	watchesDesc          = memberDesc("watches", "Watches set on the member (mntr only).")
-	ephemeralsDesc       = memberDesc("ephemerals", "Ephemeral znodes on the member (mntr only).")
-	dataSizeDesc         = memberDesc("approximate_data_size_bytes", "Approximate size of the member's data tree (mntr only).")
-	openFDsDesc          = memberDesc("open_file_descriptors", "File descriptors the member's JVM holds open (mntr only, Unix).")
-	maxFDsDesc           = memberDesc("max_file_descriptors", "File descriptor limit of the member's JVM (mntr only, Unix).")
-	packetsRecvDesc      = memberDesc("packets_received_total", "Packets the member received since its statistics were last reset.")
-	packetsSentDesc      = memberDesc("packets_sent_total", "Packets the member sent since its statistics were last reset.")
-	followersDesc        = memberDesc("leader_followers", "On the leader: followers and observers connected to it (mntr only).")
-	syncedDesc           = memberDesc("leader_synced_followers", "On the leader: synced followers, non-voting ones included (mntr only).")
-	syncedNonVoteDesc    = memberDesc("leader_synced_non_voting_followers", "On the leader: synced followers that do not vote (mntr only).")
-	pendingSyncsDesc     = memberDesc("leader_pending_syncs", "On the leader: followers still syncing (mntr only).")
-	versionDesc          = memberDesc("version_info", "ZooKeeper release the member runs.", "version")
-	probeDurationDesc    = memberDesc("probe_duration_seconds", "How long the member's probe took.")
-	commandDesc          = memberDesc("command_allowed", "1 if the member executes this four-letter word, 0 if its 4lw.commands.whitelist refuses it. Only words the probe tried are listed.", "command")
+	upSpec               = memberGauge("up", "1 if the member answered the probe at all (even 'not serving'), 0 if it could not be reached or did not answer in time.")
+	modeSpec             = memberGauge("server_mode", "The member's mode as it reports it; exactly one mode is 1. not_serving: the process answers but serves no requests (no quorum, or a leader with leaderServes=no). unknown: no answer.", "mode")
+	zxidEpochSpec        = memberGauge("zxid_epoch", "High 32 bits of the member's last zxid: the epoch of the leader it last followed. It grows with every election.")
+	zxidTransactionsSpec = memberGauge("zxid_transactions", "Low 32 bits of the member's last zxid: the transaction counter within the epoch (the name avoids the word counter: it is a gauge). Reaching 0xffffffff forces an election.")
+	probeDurationSpec    = memberGauge("probe_duration_seconds", "How long the member's probe took.")
+	commandSpec          = memberGauge("command_allowed", "1 if the member executes this four-letter word, 0 if its 4lw.commands.whitelist refuses it. Only words the probe tried are listed.", "command")
+	versionSpec          = memberGauge("version_info", "ZooKeeper release the member runs.", "version")
 )
+
+// figureSpecs are the member's figures, from srvr where it says them and
+// mntr otherwise.
+var figureSpecs = []struct {
+	figure ensemble.Figure
+	spec   *Spec
+}{
+	{ensemble.LatencyMin, memberGauge("latency_min_seconds", "Minimum request latency since the server statistics were last reset.")},
+	{ensemble.LatencyAvg, memberGauge("latency_avg_seconds", "Average request latency since the server statistics were last reset.")},
+	{ensemble.LatencyMax, memberGauge("latency_max_seconds", "Maximum request latency since the server statistics were last reset.")},
+	{ensemble.Outstanding, memberGauge("outstanding_requests", "Requests queued on the member and not yet answered.")},
+	{ensemble.Connections, memberGauge("connections", "Client connections open on the member.")},
+	{ensemble.Znodes, memberGauge("znodes", "Znodes in the member's data tree.")},
+	{ensemble.PacketsReceived, memberCounter("packets_received_total", "Packets the member received since its statistics were last reset.")},
+	{ensemble.PacketsSent, memberCounter("packets_sent_total", "Packets the member sent since its statistics were last reset.")},
+	{ensemble.Watches, memberGauge("watches", "Watches set on the member (mntr only).")},
+	{ensemble.Ephemerals, memberGauge("ephemerals", "Ephemeral znodes on the member (mntr only).")},
+	{ensemble.DataSizeBytes, memberGauge("approximate_data_size_bytes", "Approximate size of the member's data tree (mntr only).")},
+	{ensemble.OpenFileDescriptors, memberGauge("open_file_descriptors", "File descriptors the member's JVM holds open (mntr only, Unix).")},
+	{ensemble.MaxFileDescriptors, memberGauge("max_file_descriptors", "File descriptor limit of the member's JVM (mntr only, Unix).")},
+	{ensemble.LeaderFollowers, memberGauge("leader_followers", "On the leader: followers and observers connected to it (mntr only).")},
+	{ensemble.LeaderSyncedFollowers, memberGauge("leader_synced_followers", "On the leader: synced followers, non-voting ones included (mntr only).")},
+	{ensemble.LeaderSyncedNonVotingFollowers, memberGauge("leader_synced_non_voting_followers", "On the leader: synced followers that do not vote (mntr only).")},
+	{ensemble.LeaderPendingSyncs, memberGauge("leader_pending_syncs", "On the leader: followers still syncing (mntr only).")},
+}
 
 // Per ensemble.
 var (
-	votersDesc         = ensembleDesc("voters", "Configured voting members.")
-	observersDesc      = ensembleDesc("observers", "Configured observers; they never vote.")
-	quorumSizeDesc     = ensembleDesc("quorum_size", "Voters needed for a quorum: floor(voters/2)+1.")
-	faultToleranceDesc = ensembleDesc("fault_tolerance", "Voters the ensemble can lose by design: voters - quorum size.")
-	votersUpDesc       = ensembleDesc("voters_up", "Configured voters that answer at all.")
-	votersInQuorumDesc = ensembleDesc("voters_in_quorum", "Voters serving in the current quorum; 0 when no leader serves.")
-	leadersDesc        = ensembleDesc("leaders", "Members reporting leader (or standalone). More than 1 means a stale leader or split brain.")
-	quorumMarginDesc   = ensembleDesc("quorum_margin", "How many more voters the ensemble can lose and still have, or form, a quorum. 0: the next voter loss breaks quorum. Negative: quorum is lost, by that many voters.")
-	voterSetDesc       = ensembleDesc("voter_set_matches", "1 if the ensemble's own voter set (conf) matches the configured voters, 0 if not. Absent when no serving member answered conf.")
-	leaderHiddenDesc   = ensembleDesc("leader_hidden", "1 if followers serve but no member says leader: a leader started with leaderServes=no answers 'not serving'. It is counted in voters_in_quorum.")
-	evenVotersDesc     = ensembleDesc("even_voters", "1 if the configured number of voters is even: it tolerates no more failures than one voter fewer.")
+	votersSpec         = ensembleGauge("voters", "Voters in the voter set in force (see voter_set_source), unseen ones included; weight-0 members never count.")
+	observersSpec      = ensembleGauge("observers", "Configured members that do not vote: observers, and members the ensemble does not count as voters.")
+	quorumSizeSpec     = ensembleGauge("quorum_size", "Fewest voters that can form a quorum: floor(voters/2)+1, or for hierarchical quorums the fewest that hold more than half the weight of more than half the groups.")
+	faultToleranceSpec = ensembleGauge("fault_tolerance", "Voters the ensemble can lose by design, in the worst case, and keep a quorum.")
+	votersUpSpec       = ensembleGauge("voters_up", "Voter members that answer the exporter at all.")
+	votersInQuorumSpec = ensembleGauge("voters_in_quorum", "Voters in the current quorum: the serving leader's own count when it gives one, else the voters seen serving with it; 0 when no leader serves.")
+	unseenSyncedSpec   = ensembleGauge("voters_unseen_synced", "Voters the serving leader counts in its quorum beyond those the exporter sees serving: members the exporter cannot reach or does not know.")
+	unconfiguredSpec   = ensembleGauge("voters_unconfigured", "Voters in the ensemble's own membership (conf) that no configured member stands for: the exporter cannot see them.")
+	leadersSpec        = ensembleGauge("leaders", "Members reporting leader (a lone standalone server leads itself). More than 1 means a stale leader or split brain.")
+	standaloneSpec     = ensembleGauge("standalone_members", "Members answering standalone in an ensemble of several: misconfigured, never counted as the leader.")
+	quorumMarginSpec   = ensembleGauge("quorum_margin", "How many more voters the ensemble can lose, chosen the worst way, and keep its quorum. 0: the next voter loss can break quorum. Negative: no quorum (no leader serves, or the leader's own count is short); then how many voters must come back, at least 1.")
+	voterSetSpec       = ensembleGauge("voter_set_matches", "1 if the ensemble's own voter set (conf) matches the configured voters, 0 if not. Absent until the membership and every configured voter's server id are known.")
+	voterSourceSpec    = ensembleGauge("voter_set_source", "Where the voter set in force comes from; exactly one source is 1. ensemble: the members' own membership (conf). configuration: the exporter's configuration, because no member said its membership (conf refused or not answered yet).", "source")
+	voterSetAgeSpec    = ensembleGauge("voter_set_age_seconds", "Age of the ensemble's own membership in force, read with conf on start, after an election or a change of voters, and otherwise every --zookeeper.conf-refresh-interval. Absent while the configuration is in force.")
+	hierarchicalSpec   = ensembleGauge("hierarchical_quorum", "1 if the voter set in force uses ZooKeeper's hierarchical quorums (group.N / weight.N).")
+	roundCompleteSpec  = ensembleGauge("round_complete", "0 if the scrape's deadline came before every member had answered: those members read zookeeper_up 0 with reason deadline, and the ensemble's figures are computed from what was known.")
+	leaderHiddenSpec   = ensembleGauge("leader_hidden", "1 if followers serve but no member says leader: a leader started with leaderServes=no answers 'not serving'. It is counted in voters_in_quorum.")
+	evenVotersSpec     = ensembleGauge("even_voters", "1 if the number of voters is even: it tolerates no more failures than one voter fewer.")
 )
-
-// memberInfoDesc carries each member's datacenter and configured extra labels,
-// to join onto the other member metrics. Its label names depend on the
-// configuration, so it is built per configuration.
-func memberInfoDesc(extraLabels []string) *prometheus.Desc {
-	labels := append(append([]string{}, memberLabels...), "datacenter")
-	return prometheus.NewDesc("zookeeper_member_info",
-		"Configured facts about a member: datacenter and extra labels. Always 1.",
-		append(labels, extraLabels...), nil)
-}
-
-// selfMetrics are the exporter's own counters.
-type selfMetrics struct {
-	probeErrors  *prometheus.CounterVec
-	probeRounds  *prometheus.CounterVec
-	sharedRounds *prometheus.CounterVec
-}
-
-func newSelfMetrics() *selfMetrics {
-	return &selfMetrics{
-		probeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "zookeeper_exporter_probe_errors_total",
-			Help: "Four-letter words that got no usable answer, by member and reason.",
-		}, []string{"ensemble", "member", "reason"}),
-		probeRounds: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "zookeeper_exporter_probe_rounds_total",
-			Help: "Probe rounds run against an ensemble; each probes every member once.",
-		}, []string{"ensemble"}),
-		sharedRounds: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "zookeeper_exporter_probe_rounds_shared_total",
-			Help: "Scrapes that joined a probe round already in flight instead of starting their own.",
-		}, []string{"ensemble"}),
-	}
-}
-
-func (m *selfMetrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.probeErrors, m.probeRounds, m.sharedRounds}
-}
-
-// forget drops the self-metric series of ensembles and members that the new
-// configuration no longer has, so a reload leaves no stale series behind.
-func (m *selfMetrics) forget(old, current *config.Config) {
-	for _, ensemble := range old.Ensembles {
-		kept := current.Ensemble(ensemble.Name)
-		if kept == nil {
-			for _, vec := range []*prometheus.CounterVec{m.probeErrors, m.probeRounds, m.sharedRounds} {
-				vec.DeletePartialMatch(prometheus.Labels{"ensemble": ensemble.Name})
-			}
-			continue
-		}
-		for _, member := range ensemble.Members {
-			if kept.Member(member.Address) == nil {
-				m.probeErrors.DeletePartialMatch(prometheus.Labels{"ensemble": ensemble.Name, "member": member.Address})
-			}
-		}
-	}
-}
 
 // Maintenance companion: what may be stopped now, and what outages cost.
 var (
-	safeToStopDesc           = memberDesc("member_safe_to_stop", "1 if stopping the member now keeps a quorum and the one-at-a-time rule holds: it serves, one leader serves, every other voter serves and has caught up with the leader (zxid within 1000 transactions in the leader's epoch). An observer: 1 whenever it serves.")
-	stopImpactDesc           = memberDesc("member_stop_impact", "What stopping the member now would cost; exactly one impact is 1. none: already down or not serving. read_capacity: an observer. fault_tolerance: a follower. election: the leader. quorum: quorum would be, or is, lost.", "impact")
-	datacenterLossMarginDesc = ensembleDesc("datacenter_loss_margin", "Quorum margin left if every member of the datacenter were lost now. Negative: losing it loses quorum. Only for ensembles with datacenters configured; unlabelled members count as datacenter \"\".", "datacenter")
-	sizingAdviceDesc         = ensembleDesc("sizing_advice", "1 if the advice applies. too_many_voters: more than 9 voters slow every write. too_many_voters_in_one_datacenter: more than 5 voters in one datacenter.", "advice")
-	lastUnavailabilityDesc   = ensembleDesc("last_unavailability_seconds", "How long the latest ended outage (no leader serving with a quorum) lasted, from the first probe round without quorum to the first with it. Absent until one has ended.")
-	unavailableSecondsDesc   = ensembleDesc("unavailable_seconds_total", "Time without a serving quorum seen since the exporter started or reloaded, the current outage included.")
+	safeToStopSpec = memberGauge("member_safe_to_stop", fmt.Sprintf("1 if stopping the member now keeps a quorum and the one-at-a-time rule holds: it serves, one leader serves, every other voter serves and has caught up with the leader (zxid within %d transactions in the leader's epoch). An observer: 1 whenever it serves.", quorum.DefaultMaxLag))
+	stopImpactSpec = memberGauge("member_stop_impact", "What stopping the member now would cost; exactly one impact is 1. "+impactHelp(), "impact")
+	dcLossSpec     = ensembleGauge("datacenter_loss_margin", "Quorum margin left, the worst way, if every member of the datacenter were lost now. Negative: losing it loses quorum. Only for ensembles with datacenters configured; unlabelled members count as datacenter \"\".", "datacenter")
+	sizingSpec     = ensembleGauge("sizing_advice", fmt.Sprintf("1 if the advice applies. %s: more than %d voters slow every write. %s: more than %d voters in one datacenter.",
+		quorum.AdviceTooManyVoters, quorum.MaxVoters, quorum.AdviceTooManyVotersInDatacenter, quorum.MaxVotersPerDatacenter), "advice")
+	lastOutageSpec  = ensembleGauge("last_unavailability_seconds", "How long the latest ended outage (no quorum) lasted, from the first probe round without quorum to the first with it. Absent until one has ended.")
+	unavailableSpec = spec("zookeeper_ensemble_unavailable_seconds_total", prometheus.CounterValue, ensembleLabels, "Time without quorum seen since the exporter started, the current outage included. A reload keeps it for every ensemble whose name is still configured.")
 )
+
+func impactHelp() string {
+	meaning := map[quorum.Impact]string{
+		quorum.ImpactNone:           "already down or not serving",
+		quorum.ImpactReadCapacity:   "an observer",
+		quorum.ImpactFaultTolerance: "a follower",
+		quorum.ImpactElection:       "the leader",
+		quorum.ImpactQuorum:         "quorum would be, or is, lost",
+	}
+	parts := make([]string, len(quorum.Impacts))
+	for i, impact := range quorum.Impacts {
+		parts[i] = fmt.Sprintf("%s: %s.", impact, meaning[impact])
+	}
+	return strings.Join(parts, " ")
+}
+
+// memberInfoName carries each member's datacenter and configured extra
+// labels, to join onto the other member metrics. Its label names depend on
+// the configuration, so its descriptor is built per configuration.
+const (
+	memberInfoName = "zookeeper_member_info"
+	memberInfoHelp = "Configured facts about a member: datacenter and extra labels. Always 1."
+)
+
+func memberInfoDesc(extraLabels []string) *prometheus.Desc {
+	labels := append(append([]string{}, memberLabels...), "datacenter")
+	return prometheus.NewDesc(memberInfoName, memberInfoHelp, append(labels, extraLabels...), nil)
+}
+
+// Specs returns every metric's spec, member info included (its
+// configuration's extra labels are not listed), for docs/metrics.md.
+func Specs() []Spec {
+	out := make([]Spec, 0, len(specs)+1)
+	for _, s := range specs {
+		out = append(out, *s)
+	}
+	return append(out, Spec{Name: memberInfoName, Type: prometheus.GaugeValue,
+		Labels: append(append([]string{}, memberLabels...), "datacenter", "<configured labels>"), Help: memberInfoHelp})
+}

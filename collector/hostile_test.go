@@ -19,7 +19,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/promslog"
 	"go.uber.org/goleak"
 
 	"github.com/quorumwatch/zookeeper_exporter/config"
@@ -223,10 +222,7 @@ func TestHostileMembers(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Timeout = memberTimeout
-	exporter, err := New(cfg, promslog.NewNopLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
+	exporter := newTestExporter(t, cfg, &zk.Client{})
 
 	// A scrape with a deadline far beyond the member timeout: each member
 	// must end on its own timeout, and the scrape by its deadline.
@@ -306,10 +302,7 @@ func TestGarbageMntr(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg.Timeout = time.Second
-			exporter, err := New(cfg, promslog.NewNopLogger())
-			if err != nil {
-				t.Fatal(err)
-			}
+			exporter := newTestExporter(t, cfg, &zk.Client{})
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			families := scrapeHostile(t, ctx, exporter)
@@ -386,10 +379,7 @@ func TestHostileAdminServer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			exporter, err := New(cfg, promslog.NewNopLogger())
-			if err != nil {
-				t.Fatal(err)
-			}
+			exporter := newTestExporter(t, cfg, &zk.Client{})
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			families := scrapeHostile(t, ctx, exporter)
@@ -414,7 +404,7 @@ func TestHostileAdminServer(t *testing.T) {
 
 // scrapeHostile scrapes exporter, then gathers its own counters, which the
 // scrape has bumped by then (main.go orders them the same way).
-func scrapeHostile(t *testing.T, ctx context.Context, exporter *Exporter) []*dto.MetricFamily {
+func scrapeHostile(t *testing.T, ctx context.Context, exporter testExporter) []*dto.MetricFamily {
 	t.Helper()
 	families := gatherHostile(t, exporter.Collector(ctx))
 	return append(families, gatherHostile(t, exporter.SelfCollectors()...)...)

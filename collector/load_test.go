@@ -16,6 +16,7 @@ import (
 
 	"github.com/quorumwatch/zookeeper_exporter/collector"
 	"github.com/quorumwatch/zookeeper_exporter/config"
+	"github.com/quorumwatch/zookeeper_exporter/ensemble"
 	"github.com/quorumwatch/zookeeper_exporter/internal/zkcluster"
 )
 
@@ -44,12 +45,12 @@ func TestConcurrentScrapesLeakNothing(t *testing.T) {
 	// cleanup; everything started from here on must be gone at the end.
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 
-	exporter, err := collector.New(cfg, promslog.NewNopLogger())
+	registry, err := ensemble.New(cfg, promslog.NewNopLogger(), ensemble.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	self := prometheus.NewRegistry()
-	self.MustRegister(exporter.SelfCollectors()...)
+	self.MustRegister(registry.SelfMetrics().Collectors()...)
 
 	const scrapers, perScraper = 50, 20
 	// scrapeAll runs the scrapers; hangUp says which scrapes give up after
@@ -67,9 +68,9 @@ func TestConcurrentScrapesLeakNothing(t *testing.T) {
 						timeout = time.Millisecond
 					}
 					ctx, cancel := context.WithTimeout(context.Background(), timeout)
-					registry := prometheus.NewRegistry()
-					registry.MustRegister(exporter.Collector(ctx))
-					families, err := registry.Gather()
+					scrape := prometheus.NewRegistry()
+					scrape.MustRegister(collector.New(ctx, registry))
+					families, err := scrape.Gather()
 					cancel()
 					if timeout == time.Millisecond {
 						continue
@@ -97,8 +98,9 @@ func TestConcurrentScrapesLeakNothing(t *testing.T) {
 	// themselves, with nothing left behind.
 	completeMixed, unhealthyMixed, firstMixed := scrapeAll(func(i, j int) bool { return (i+j)%3 == 0 })
 	if unhealthyMixed > 0 {
-		// A round runs to the latest deadline of its waiters: scrapes with
-		// time to spare must not inherit a 1ms scrape's timed-out members.
+		// A round runs until its members answer or time out, whatever its
+		// waiters' deadlines: scrapes with time to spare must not inherit a
+		// 1ms scrape's cut.
 		t.Errorf("%d of %d complete scrapes joined a round cut short by another scrape's deadline; the first: %v", unhealthyMixed, completeMixed, firstMixed)
 	}
 

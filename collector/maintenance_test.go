@@ -4,78 +4,32 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"reflect"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/quorumwatch/zookeeper_exporter/config"
+	"github.com/quorumwatch/zookeeper_exporter/ensemble"
+	"github.com/quorumwatch/zookeeper_exporter/internal/zktest"
 	"github.com/quorumwatch/zookeeper_exporter/quorum"
-	"github.com/quorumwatch/zookeeper_exporter/zk"
 )
-
-// fakeMembers answers srvr as a ZooKeeper 3.8 member in the given state
-// (leader, follower, observer, not_serving) would, and refuses the other
-// words as a srvr-only whitelist does; a member in state "" is down. The
-// states can change between rounds.
-type fakeMembers struct {
-	mu     sync.Mutex
-	states map[string]string
-}
-
-func (c *fakeMembers) set(states map[string]string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.states = states
-}
-
-func (c *fakeMembers) Command(_ context.Context, address, word string) ([]byte, error) {
-	c.mu.Lock()
-	state := c.states[address]
-	c.mu.Unlock()
-	var answer string
-	switch {
-	case state == "":
-		return nil, &zk.Error{Word: word, Address: address, Reason: zk.ReasonRefused, Err: errors.New("connection refused")}
-	case state == "not_serving":
-		answer = "This ZooKeeper instance is not currently serving requests\n"
-	case word != "srvr":
-		answer = word + " is not executed because it is not in the whitelist.\n"
-	default:
-		answer = "Zookeeper version: 3.8.0-1, built on 2024-12-29 17:54 UTC\nLatency min/avg/max: 0/0.5/3\nReceived: 4\nSent: 3\n" +
-			"Connections: 1\nOutstanding: 0\nZxid: 0x100000007\nMode: " + state + "\nNode count: 5\n"
-	}
-	if err := zk.Special(word, []byte(answer)); err != nil {
-		return nil, &zk.Error{Word: word, Address: address, Reason: zk.Reason(err), Err: err}
-	}
-	return []byte(answer), nil
-}
 
 // maintenanceExporter builds an exporter over client whose logs go, as
 // JSON lines, to the returned buffer.
-func maintenanceExporter(t *testing.T, servers string, client wordClient) (*Exporter, *syncBuffer) {
+func maintenanceExporter(t *testing.T, servers string, client ensemble.WordClient) (testExporter, *syncBuffer) {
 	t.Helper()
 	cfg, err := config.FromServers("m", servers)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	exporter, err := New(cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	exporter.newClient = func(*config.Ensemble) (wordClient, error) { return client, nil }
-	if err := exporter.SetConfig(cfg); err != nil {
-		t.Fatal(err)
-	}
-	return exporter, logs
+	return newLoggedExporter(t, cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), client), logs
 }
 
 type syncBuffer struct {
@@ -122,7 +76,7 @@ func fiveStates(overrides map[string]string) map[string]string {
 }
 
 func TestLogEvents(t *testing.T) {
-	client := &fakeMembers{}
+	client := &zktest.ModeMembers{}
 	exporter, logs := maintenanceExporter(t, fiveServers, client)
 	steps := []struct {
 		name   string
@@ -158,7 +112,7 @@ func TestLogEvents(t *testing.T) {
 		},
 	}
 	for _, step := range steps {
-		client.set(step.states)
+		client.Set(step.states)
 		if _, err := exporter.Probe(context.Background(), "m"); err != nil {
 			t.Fatal(err)
 		}
@@ -187,59 +141,6 @@ func TestLogEvents(t *testing.T) {
 		if !reflect.DeepEqual(filtered, step.want) {
 			t.Errorf("%s: logged\n  %q\nwant\n  %q", step.name, filtered, step.want)
 		}
-	}
-}
-
-func TestNextAvailability(t *testing.T) {
-	start := time.Unix(1000, 0)
-	type round struct {
-		at        time.Duration // since start
-		available bool
-	}
-	type want struct {
-		available   bool
-		hasLast     bool
-		last        time.Duration
-		unavailable time.Duration
-	}
-	tests := []struct {
-		name   string
-		rounds []round
-		want   want
-	}{
-		{"always available", []round{{0, true}, {15 * time.Second, true}}, want{true, false, 0, 0}},
-		{"unavailable from the first round", []round{{0, false}, {15 * time.Second, false}}, want{false, false, 0, 15 * time.Second}},
-		{"an outage that ended", []round{{0, true}, {15 * time.Second, false}, {30 * time.Second, false}, {45 * time.Second, true}}, want{true, true, 30 * time.Second, 30 * time.Second}},
-		{
-			"two outages, the second still on",
-			[]round{{0, false}, {10 * time.Second, true}, {20 * time.Second, false}, {25 * time.Second, false}},
-			want{false, true, 10 * time.Second, 15 * time.Second},
-		},
-		{
-			"two outages ended: last is the latest, the total both",
-			[]round{{0, false}, {10 * time.Second, true}, {20 * time.Second, false}, {23 * time.Second, true}},
-			want{true, true, 3 * time.Second, 13 * time.Second},
-		},
-	}
-	healthy := quorum.Ensemble{Voters: 3, QuorumSize: 2, VotersInQuorum: 3, Leaders: 1, Margin: 1}
-	lost := quorum.Ensemble{Voters: 3, QuorumSize: 2, VotersUp: 1, Margin: -1}
-	for _, test := range tests {
-		t.Run(test.name, func(t *testing.T) {
-			var previous *EnsembleResult
-			for _, r := range test.rounds {
-				current := &EnsembleResult{Time: start.Add(r.at), Quorum: lost}
-				if r.available {
-					current.Quorum = healthy
-				}
-				current.Availability = nextAvailability(previous, current)
-				previous = current
-			}
-			a := previous.Availability
-			got := want{a.Available, a.HasLast, a.LastUnavailability, a.Unavailable}
-			if got != test.want {
-				t.Errorf("availability = %+v, want %+v", got, test.want)
-			}
-		})
 	}
 }
 
@@ -318,7 +219,7 @@ func TestMaintenanceMetrics(t *testing.T) {
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
-			exporter, _ := maintenanceExporter(t, fiveServers, &fakeMembers{states: test.states})
+			exporter, _ := maintenanceExporter(t, fiveServers, modeMembers(test.states))
 			families := gather(t, exporter.Collector(context.Background()))
 			for name, want := range test.want {
 				if got := series(families[name], labels[name]...); !reflect.DeepEqual(got, want) {
@@ -354,9 +255,15 @@ func TestMaintenanceMetrics(t *testing.T) {
 }
 
 func TestNoDatacentersNoLossMargin(t *testing.T) {
-	exporter, _ := maintenanceExporter(t, "127.0.0.1:1,127.0.0.1:2,127.0.0.1:3", &fakeMembers{states: map[string]string{"127.0.0.1:1": "leader", "127.0.0.1:2": "follower", "127.0.0.1:3": "follower"}})
+	exporter, _ := maintenanceExporter(t, "127.0.0.1:1,127.0.0.1:2,127.0.0.1:3", modeMembers(map[string]string{"127.0.0.1:1": "leader", "127.0.0.1:2": "follower", "127.0.0.1:3": "follower"}))
 	families := gather(t, exporter.Collector(context.Background()))
 	if family, ok := families["zookeeper_ensemble_datacenter_loss_margin"]; ok {
 		t.Errorf("loss margin without datacenters: %v", series(family, "datacenter"))
 	}
+}
+
+func modeMembers(states map[string]string) *zktest.ModeMembers {
+	members := &zktest.ModeMembers{}
+	members.Set(states)
+	return members
 }

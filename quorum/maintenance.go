@@ -25,18 +25,6 @@ const (
 // milliseconds of writes and far less than a member still replaying a log.
 const DefaultMaxLag = 1000
 
-// Peer is one member as the maintenance rules see it.
-type Peer struct {
-	Member
-	// Name identifies the member in reasons, usually its address.
-	Name       string
-	Datacenter string
-	// Zxid is the member's last zxid; ZxidKnown is false when srvr did not
-	// answer (refused by the whitelist, or down).
-	Zxid      zk.Zxid
-	ZxidKnown bool
-}
-
 // Impact is what stopping a member now would cost. Exactly one applies.
 type Impact string
 
@@ -141,7 +129,8 @@ type DatacenterMargin struct {
 type Assessment struct {
 	Quorum Ensemble
 	Health Health
-	// Leader is the index of the serving leader in the members, -1 if none.
+	// Leader is the index of the serving leader in the members (with
+	// leaderServes=no, the voter named leader), -1 if none.
 	Leader      int
 	Members     []Verdict // in the members' order
 	Datacenters []DatacenterMargin
@@ -163,67 +152,50 @@ type Options struct {
 // other voter serves as leader or follower, and every other voter has caught
 // up with the leader (see CaughtUp). Observers never count towards a quorum:
 // one is safe to stop whenever it serves, at the cost of read capacity.
-func Assess(peers []Peer, opts Options) Assessment {
+// What stopping a voter leaves is the same worst-case margin as Evaluate's,
+// with that voter gone; so is what losing a datacenter leaves.
+func Assess(members []Member, voters VoterSet, opts Options) Assessment {
 	if opts.MaxLag == 0 {
 		opts.MaxLag = DefaultMaxLag
 	}
-	members := make([]Member, len(peers))
-	for i, peer := range peers {
-		members[i] = peer.Member
+	e := evaluate(members, voters)
+	members = withIDs(members)
+	a := Assessment{Quorum: e.Ensemble, Leader: e.leader, Health: HealthOf(e.Ensemble)}
+	if a.Leader < 0 && e.LeaderHidden {
+		a.Leader = namedLeader(members)
 	}
-	a := Assessment{Quorum: Evaluate(members)}
-	a.Leader = leaderIndex(peers, a.Quorum)
-	a.Health = HealthOf(a.Quorum)
-	a.Members = make([]Verdict, len(peers))
-	for i := range peers {
-		a.Members[i] = a.verdict(peers, i, opts)
+	a.Members = make([]Verdict, len(members))
+	for i := range members {
+		a.Members[i] = a.verdict(e, members, i, opts)
 	}
-	a.Datacenters = a.datacenterMargins(peers)
-	a.Advice, a.AdviceText = sizingAdvice(peers)
+	a.Datacenters = datacenterMargins(e, members)
+	a.Advice, a.AdviceText = sizingAdvice(members)
 	return a
 }
 
-// leaderIndex is the serving leader with the highest epoch, as Evaluate
-// picks it, or -1. With leaderServes=no the leader answers "not serving"
-// while voters follow it: then it is the voter the AdminServer marked, or
-// else the one voter up and not serving.
-func leaderIndex(peers []Peer, q Ensemble) int {
-	leader, hidden := -1, -1
-	for i, peer := range peers {
-		if !peer.Voter || !peer.Up {
-			continue
-		}
-		if peer.Mode == zk.ModeNotServing {
-			// The AdminServer, when asked, names it for certain.
-			if peer.LeaderNotServing {
-				return i
-			}
-			if hidden == -1 {
-				hidden = i
-			} else {
-				hidden = -2 // more than one: cannot tell
-			}
-		}
-		if peer.Mode != zk.ModeLeader && peer.Mode != zk.ModeStandalone {
-			continue
-		}
-		if leader < 0 || peer.Epoch > peers[leader].Epoch {
-			leader = i
+// namedLeader is the voter the AdminServer named leader though it does not
+// serve (leaderServes=no), or else the one voter up and not serving; -1
+// when that is not one voter.
+func namedLeader(members []Member) int {
+	hidden := -1
+	for i, m := range members {
+		switch {
+		case !m.Voter || !m.Up || m.Mode != zk.ModeNotServing:
+		case m.LeaderNotServing:
+			return i
+		case hidden == -1:
+			hidden = i
+		default:
+			hidden = -2
 		}
 	}
-	if leader < 0 && q.LeaderHidden && hidden >= 0 {
-		return hidden
-	}
-	return leader
+	return max(hidden, -1)
 }
 
 // inQuorum: a voter that serves as leader or follower, or is the leader.
-func (a *Assessment) inQuorum(peers []Peer, i int) bool {
-	peer := peers[i]
-	if i == a.Leader {
-		return true
-	}
-	return peer.Voter && peer.Up && (peer.Mode == zk.ModeLeader || peer.Mode == zk.ModeFollower || peer.Mode == zk.ModeStandalone)
+func (a *Assessment) inQuorum(members []Member, i int) bool {
+	m := members[i]
+	return i == a.Leader || m.Voter && m.Up && (m.Mode == zk.ModeLeader || m.Mode == zk.ModeFollower)
 }
 
 // CaughtUp reports whether a serving member has caught up with the leader:
@@ -235,7 +207,7 @@ func (a *Assessment) inQuorum(peers []Peer, i int) bool {
 // leader's epoch. A member probed a moment after the leader may be ahead.
 // When either zxid is unknown the serving mode decides. It returns the lag
 // in transactions.
-func CaughtUp(peer, leader Peer, maxLag uint64) (bool, uint64) {
+func CaughtUp(peer, leader Member, maxLag uint64) (bool, uint64) {
 	if !peer.Up || !peer.Mode.Serving() {
 		return false, 0
 	}
@@ -249,57 +221,30 @@ func CaughtUp(peer, leader Peer, maxLag uint64) (bool, uint64) {
 	return lag <= maxLag, lag
 }
 
-func (a *Assessment) verdict(peers []Peer, i int, opts Options) Verdict {
-	peer := peers[i]
+func (a *Assessment) verdict(e *evaluation, members []Member, i int, opts Options) Verdict {
+	m := members[i]
 	q := a.Quorum
 	switch {
-	case !peer.Up:
+	case !m.Up:
 		return Verdict{Impact: ImpactNone, Reason: "already down"}
-	case !peer.Mode.Serving() && i != a.Leader:
-		return Verdict{Impact: ImpactNone, Reason: fmt.Sprintf("not serving (%s): wait until it has rejoined", peer.Mode)}
-	case !peer.Voter:
+	case !m.Mode.Serving() && i != a.Leader:
+		return Verdict{Impact: ImpactNone, Reason: fmt.Sprintf("not serving (%s): wait until it has rejoined", m.Mode)}
+	case !m.Voter:
 		return Verdict{Safe: true, Impact: ImpactReadCapacity, Reason: "observer: quorum unaffected, its clients move to other members"}
 	}
-
-	counted := a.inQuorum(peers, i) && q.VotersInQuorum > 0
-	after := q.Margin
-	if counted || q.VotersInQuorum == 0 {
-		after--
-	}
+	after := e.marginWithout(map[int]bool{m.ID: true})
 	if after < 0 {
 		if q.Margin < 0 {
 			return Verdict{Impact: ImpactQuorum, Reason: fmt.Sprintf("quorum is already lost (margin %d): keep every voter up", q.Margin)}
 		}
-		return Verdict{Impact: ImpactQuorum, Reason: fmt.Sprintf("stopping it breaks quorum: %d of %d voters in quorum, %d needed", q.VotersInQuorum, q.Voters, q.QuorumSize)}
+		return Verdict{Impact: ImpactQuorum, Reason: fmt.Sprintf("stopping it breaks quorum: %d of %d voters in quorum, %d needed at the least", q.VotersInQuorum, q.Voters, q.QuorumSize)}
 	}
 	impact := ImpactFaultTolerance
 	if i == a.Leader {
 		impact = ImpactElection
 	}
-	if a.Leader < 0 {
-		return Verdict{Impact: impact, Reason: "no leader serves: wait for the election to finish"}
-	}
-	if q.Leaders > 1 {
-		return Verdict{Impact: impact, Reason: fmt.Sprintf("%d members claim to lead: wait for a single leader", q.Leaders)}
-	}
-	leader := peers[a.Leader]
-	for j, other := range peers {
-		if j == i || !other.Voter {
-			continue
-		}
-		if !a.inQuorum(peers, j) {
-			state := string(other.Mode)
-			if !other.Up {
-				state = "down"
-			}
-			return Verdict{Impact: impact, Reason: fmt.Sprintf("voter %s is not in quorum (%s): bring it back first, one member at a time", other.Name, state)}
-		}
-		if j == a.Leader {
-			continue
-		}
-		if ok, lag := CaughtUp(other, leader, opts.MaxLag); !ok {
-			return Verdict{Impact: impact, Reason: fmt.Sprintf("voter %s is %d transactions behind the leader: wait until it has caught up", other.Name, lag)}
-		}
+	if reason := a.blocker(members, i, opts); reason != "" {
+		return Verdict{Impact: impact, Reason: reason}
 	}
 	if impact == ImpactElection {
 		return Verdict{Safe: true, Impact: impact, Reason: fmt.Sprintf("leader: a new election follows, margin %d while it is down", after)}
@@ -307,65 +252,93 @@ func (a *Assessment) verdict(peers []Peer, i int, opts Options) Verdict {
 	return Verdict{Safe: true, Impact: impact, Reason: fmt.Sprintf("margin %d while it is down", after)}
 }
 
-// datacenterMargins computes, per datacenter, the margin left without it.
+// blocker is why the one-at-a-time rule forbids stopping members[i] now,
+// "" when nothing does.
+func (a *Assessment) blocker(members []Member, i int, opts Options) string {
+	q := a.Quorum
+	switch {
+	case a.Leader < 0:
+		return "no leader serves: wait for the election to finish"
+	case q.Leaders > 1:
+		return fmt.Sprintf("%d members claim to lead: wait for a single leader", q.Leaders)
+	case q.VotersUnseenSynced > 0:
+		return fmt.Sprintf("%d voters the leader counts are not seen by the exporter: check them first", q.VotersUnseenSynced)
+	}
+	leader := members[a.Leader]
+	for j, other := range members {
+		if j == i || !other.Voter {
+			continue
+		}
+		if !a.inQuorum(members, j) {
+			state := string(other.Mode)
+			if !other.Up {
+				state = "down"
+			}
+			return fmt.Sprintf("voter %s is not in quorum (%s): bring it back first, one member at a time", other.Name, state)
+		}
+		if j == a.Leader {
+			continue
+		}
+		if ok, lag := CaughtUp(other, leader, opts.MaxLag); !ok {
+			return fmt.Sprintf("voter %s is %d transactions behind the leader: wait until it has caught up", other.Name, lag)
+		}
+	}
+	return ""
+}
+
+// datacenterMargins computes, per datacenter, the worst margin left without
+// it, by the same rule as the margin itself.
 //
 // Only ensembles with at least one member labelled with a datacenter get
 // any: an unlabelled ensemble is taken to live in one place. Once some
 // members are labelled, the unlabelled ones form datacenter "": assuming
 // they would survive any loss could overstate the margin, the dangerous way.
-func (a *Assessment) datacenterMargins(peers []Peer) []DatacenterMargin {
-	q := a.Quorum
+// Voters no member stands for (unseen) are in no datacenter the exporter
+// knows: they are counted as lost with every datacenter, for the same reason.
+func datacenterMargins(e *evaluation, members []Member) []DatacenterMargin {
 	labelled := false
-	for _, peer := range peers {
-		labelled = labelled || peer.Datacenter != ""
+	for _, m := range members {
+		labelled = labelled || m.Datacenter != ""
 	}
 	if !labelled {
 		return nil
 	}
-	// With a serving quorum the voters in it count, else those that answer,
-	// as in Evaluate.
-	counts := func(i int) bool {
-		peer := peers[i]
-		switch {
-		case !peer.Voter || !peer.Up:
-			return false
-		case q.VotersInQuorum == 0:
-			return true
+	lost := map[string]map[int]bool{}
+	voters := map[string]int{}
+	for _, m := range members {
+		if lost[m.Datacenter] == nil {
+			lost[m.Datacenter] = map[int]bool{}
 		}
-		return a.inQuorum(peers, i)
-	}
-	counted := 0
-	byName := map[string]*DatacenterMargin{}
-	inside := map[string]int{}
-	for i, peer := range peers {
-		dc := byName[peer.Datacenter]
-		if dc == nil {
-			dc = &DatacenterMargin{Datacenter: peer.Datacenter}
-			byName[peer.Datacenter] = dc
-		}
-		if peer.Voter {
-			dc.Voters++
-		}
-		if counts(i) {
-			counted++
-			inside[peer.Datacenter]++
+		if m.Voter {
+			voters[m.Datacenter]++
+			lost[m.Datacenter][m.ID] = true
 		}
 	}
-	for name, dc := range byName {
-		// Never above the margin itself: a leader's own count may be
-		// lower than the modes say.
-		dc.Margin = min(q.Margin, counted-inside[name]-q.QuorumSize)
-	}
-	margins := make([]DatacenterMargin, 0, len(byName))
-	for _, dc := range byName {
-		margins = append(margins, *dc)
+	standFor := memberIDs(members)
+	margins := make([]DatacenterMargin, 0, len(lost))
+	for name, ids := range lost {
+		for id := range e.candidates {
+			if !standFor[id] {
+				ids[id] = true
+			}
+		}
+		margins = append(margins, DatacenterMargin{Datacenter: name, Voters: voters[name], Margin: e.marginWithout(ids)})
 	}
 	sort.Slice(margins, func(i, j int) bool { return margins[i].Datacenter < margins[j].Datacenter })
 	return margins
 }
 
+// memberIDs are the ids members stand for.
+func memberIDs(members []Member) map[int]bool {
+	ids := make(map[int]bool, len(members))
+	for _, m := range members {
+		ids[m.ID] = true
+	}
+	return ids
+}
+
 // sizingAdvice checks the vendor guide's limits on voters.
-func sizingAdvice(peers []Peer) (map[Advice]bool, []string) {
+func sizingAdvice(members []Member) (map[Advice]bool, []string) {
 	advice := map[Advice]bool{}
 	for _, kind := range Advices {
 		advice[kind] = false
@@ -374,11 +347,11 @@ func sizingAdvice(peers []Peer) (map[Advice]bool, []string) {
 	voters := 0
 	perDC := map[string]int{}
 	labelled := false
-	for _, peer := range peers {
-		labelled = labelled || peer.Datacenter != ""
-		if peer.Voter {
+	for _, m := range members {
+		labelled = labelled || m.Datacenter != ""
+		if m.Voter {
 			voters++
-			perDC[peer.Datacenter]++
+			perDC[m.Datacenter]++
 		}
 	}
 	if voters > MaxVoters {

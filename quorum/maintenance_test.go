@@ -11,15 +11,16 @@ import (
 
 // peer builds a table row: m in datacenter dc at zxid (epoch 1), named by
 // its position.
-func peer(m Member, dc string, counter uint32) Peer {
-	p := Peer{Member: m, Datacenter: dc}
+func peer(m Member, dc string, counter uint32) Member {
+	p := m
+	p.Datacenter = dc
 	if m.Up && m.Mode.Serving() {
 		p.Zxid, p.ZxidKnown = zk.Zxid(uint64(1)<<32|uint64(counter)), true
 	}
 	return p
 }
 
-func named(peers ...Peer) []Peer {
+func named(peers ...Member) []Member {
 	for i := range peers {
 		peers[i].Name = fmt.Sprintf("zk%d", i+1)
 	}
@@ -28,9 +29,9 @@ func named(peers ...Peer) []Peer {
 
 // fiveAndObserver is the integration test's layout: 3 voters in a, 2 in b,
 // an observer in b; every member at zxid 100.
-func fiveAndObserver(members ...Member) []Peer {
+func fiveAndObserver(members ...Member) []Member {
 	dcs := []string{"a", "a", "a", "b", "b", "b"}
-	peers := make([]Peer, len(members))
+	peers := make([]Member, len(members))
 	for i, m := range members {
 		peers[i] = peer(m, dcs[i], 100)
 	}
@@ -82,7 +83,7 @@ func TestAssessSafeToStop(t *testing.T) {
 
 	tests := []struct {
 		name    string
-		peers   []Peer
+		peers   []Member
 		safe    string // one digit per member
 		impacts []Impact
 		reason  map[int]string // member index -> substring of its reason
@@ -181,7 +182,7 @@ func TestAssessSafeToStop(t *testing.T) {
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
-			a := Assess(test.peers, Options{})
+			a := Assess(test.peers, VoterSet{}, Options{})
 			if got := safeList(a); got != test.safe {
 				for i, verdict := range a.Members {
 					t.Logf("%s: %+v", test.peers[i].Name, verdict)
@@ -204,7 +205,7 @@ func TestCaughtUp(t *testing.T) {
 	lead := peer(leader, "", 500)
 	tests := []struct {
 		name    string
-		peer    Peer
+		peer    Member
 		maxLag  uint64
 		want    bool
 		wantLag uint64
@@ -216,9 +217,9 @@ func TestCaughtUp(t *testing.T) {
 		{"observer", peer(observer, "", 500), 10, true, 0},
 		{"not serving", peer(notServing, "", 0), 10, false, 0},
 		{"down", peer(voterDown, "", 0), 10, false, 0},
-		{"unknown zxid", Peer{Member: follower}, 10, true, 0},
-		{"older epoch, leader's epoch within lag", Peer{Member: follower, Zxid: 0x0000000000000fff, ZxidKnown: true}, 500, true, 500},
-		{"older epoch, leader's epoch beyond lag", Peer{Member: follower, Zxid: 0x0000000000000fff, ZxidKnown: true}, 499, false, 500},
+		{"unknown zxid", Member{Voter: true, Up: true, Mode: zk.ModeFollower}, 10, true, 0},
+		{"older epoch, leader's epoch within lag", Member{Voter: follower.Voter, Up: follower.Up, Mode: follower.Mode, Zxid: 0x0000000000000fff, ZxidKnown: true}, 500, true, 500},
+		{"older epoch, leader's epoch beyond lag", Member{Voter: follower.Voter, Up: follower.Up, Mode: follower.Mode, Zxid: 0x0000000000000fff, ZxidKnown: true}, 499, false, 500},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
@@ -233,7 +234,7 @@ func TestCaughtUp(t *testing.T) {
 func TestDatacenterMargins(t *testing.T) {
 	tests := []struct {
 		name  string
-		peers []Peer
+		peers []Member
 		want  []DatacenterMargin
 	}{
 		{
@@ -269,7 +270,7 @@ func TestDatacenterMargins(t *testing.T) {
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
-			got := Assess(test.peers, Options{}).Datacenters
+			got := Assess(test.peers, VoterSet{}, Options{}).Datacenters
 			if len(got) == 0 && len(test.want) == 0 {
 				return
 			}
@@ -281,8 +282,8 @@ func TestDatacenterMargins(t *testing.T) {
 }
 
 func TestSizingAdvice(t *testing.T) {
-	voters := func(dcs ...string) []Peer {
-		var peers []Peer
+	voters := func(dcs ...string) []Member {
+		var peers []Member
 		for _, dc := range dcs {
 			peers = append(peers, peer(follower, dc, 1))
 		}
@@ -292,7 +293,7 @@ func TestSizingAdvice(t *testing.T) {
 	repeat := func(dc string, n int) []string { return strings.Split(strings.Repeat(dc+",", n-1)+dc, ",") }
 	tests := []struct {
 		name  string
-		peers []Peer
+		peers []Member
 		want  map[Advice]bool
 	}{
 		{"5 voters in one datacenter", voters(repeat("a", 5)...), map[Advice]bool{AdviceTooManyVoters: false, AdviceTooManyVotersInDatacenter: false}},
@@ -302,7 +303,7 @@ func TestSizingAdvice(t *testing.T) {
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
-			a := Assess(test.peers, Options{})
+			a := Assess(test.peers, VoterSet{}, Options{})
 			if !reflect.DeepEqual(a.Advice, test.want) {
 				t.Errorf("advice = %v, want %v", a.Advice, test.want)
 			}

@@ -12,8 +12,8 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
-	"github.com/quorumwatch/zookeeper_exporter/collector"
 	"github.com/quorumwatch/zookeeper_exporter/config"
+	"github.com/quorumwatch/zookeeper_exporter/ensemble"
 	"github.com/quorumwatch/zookeeper_exporter/quorum"
 )
 
@@ -40,33 +40,31 @@ func ExitCode(h quorum.Health) int {
 	return ExitHealthy
 }
 
-// Command is the status command's flags.
+// Command is the status command's options, parsed once from its flags.
 type Command struct {
-	ensemble *string
-	canStop  *string
-	watch    *bool
-	interval *time.Duration
-	output   *string
+	Ensemble string
+	CanStop  string
+	Watch    bool
+	Interval time.Duration
+	Output   string
 }
 
-// Register adds the status command's flags to cmd.
-func Register(cmd *kingpin.CmdClause) *Command {
-	return &Command{
-		ensemble: cmd.Flag("ensemble", "Show only this ensemble (needed with --can-stop when several are configured).").String(),
-		canStop:  cmd.Flag("can-stop", "Exit 0 only if stopping this member (address or server id) now is safe, else 5 with the reason. With --watch, wait until it is.").String(),
-		watch:    cmd.Flag("watch", "Probe again every --interval and redraw, until interrupted.").Bool(),
-		interval: cmd.Flag("interval", "How often --watch probes.").Default("2s").Duration(),
-		output:   cmd.Flag("output", "table (coloured on a terminal), plain (key=value lines) or json.").Default("table").Enum("table", "plain", "json"),
-	}
+// Register adds the status command's flags to cmd; they fill c.
+func (c *Command) Register(cmd *kingpin.CmdClause) {
+	cmd.Flag("ensemble", "Show only this ensemble (needed with --can-stop when several are configured).").StringVar(&c.Ensemble)
+	cmd.Flag("can-stop", "Exit 0 only if stopping this member (address or server id) now is safe, else 5 with the reason. With --watch, wait until it is.").StringVar(&c.CanStop)
+	cmd.Flag("watch", "Probe again every --interval and redraw, until interrupted.").BoolVar(&c.Watch)
+	cmd.Flag("interval", "How often --watch probes.").Default("2s").DurationVar(&c.Interval)
+	cmd.Flag("output", "table (coloured on a terminal), plain (key=value lines) or json.").Default("table").EnumVar(&c.Output, "table", "plain", "json")
 }
 
 // Run probes the configured ensembles and writes their status to stdout;
 // it returns the exit status.
-func (c *Command) Run(cfg *config.Config, stdout, stderr io.Writer) int {
+func (c *Command) Run(cfg *config.Config, engine ensemble.Options, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// Events would scroll the table away; the table shows the same.
-	exporter, err := collector.New(cfg, slog.New(slog.DiscardHandler))
+	registry, err := ensemble.New(cfg, slog.New(slog.DiscardHandler), engine)
 	if err != nil {
 		fmt.Fprintf(stderr, "status: %v\n", err)
 		return ExitError
@@ -76,7 +74,7 @@ func (c *Command) Run(cfg *config.Config, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "status: %v\n", err)
 		return ExitError
 	}
-	if *c.interval <= 0 {
+	if c.Interval <= 0 {
 		fmt.Fprintln(stderr, "status: --interval must be positive")
 		return ExitUsage
 	}
@@ -84,46 +82,46 @@ func (c *Command) Run(cfg *config.Config, stdout, stderr io.Writer) int {
 	terminal := isTerminal(stdout)
 	for round := 0; ; round++ {
 		roundCtx, cancel := context.WithTimeout(ctx, timeout)
-		report := Collect(roundCtx, exporter, names)
+		report := Collect(roundCtx, registry, names)
 		cancel()
 		if ctx.Err() != nil {
 			return ExitError // interrupted mid-round: no answer
 		}
-		var code int
-		if *c.canStop != "" {
-			var line string
-			code, line = canStop(report.Ensembles[0], *c.canStop)
-			fmt.Fprintln(stdout, line)
-			if code != ExitNotSafe || !*c.watch {
-				return code
-			}
-		} else {
-			code = ExitCode(report.Health)
-			if err := c.write(stdout, report, terminal, round); err != nil {
-				fmt.Fprintf(stderr, "status: %v\n", err)
-				return ExitError
-			}
-			if !*c.watch {
-				return code
-			}
+		code, done := c.answer(stdout, stderr, report, terminal, round)
+		if done {
+			return code
 		}
 		select {
 		case <-ctx.Done():
 			return code
-		case <-time.After(*c.interval):
+		case <-time.After(c.Interval):
 		}
 	}
 }
 
+// answer writes one round and returns the exit status, and whether to stop.
+func (c *Command) answer(stdout, stderr io.Writer, report Report, terminal bool, round int) (int, bool) {
+	if c.CanStop != "" {
+		code, line := canStop(report.Ensembles[0], c.CanStop)
+		fmt.Fprintln(stdout, line)
+		return code, code != ExitNotSafe || !c.Watch
+	}
+	if err := c.write(stdout, report, terminal, round); err != nil {
+		fmt.Fprintf(stderr, "status: %v\n", err)
+		return ExitError, true
+	}
+	return ExitCode(report.Health), !c.Watch
+}
+
 // ensembles returns the names to probe.
 func (c *Command) ensembles(cfg *config.Config) ([]string, error) {
-	if *c.ensemble != "" {
-		if cfg.Ensemble(*c.ensemble) == nil {
-			return nil, fmt.Errorf("ensemble %q is not configured", *c.ensemble)
+	if c.Ensemble != "" {
+		if cfg.Ensemble(c.Ensemble) == nil {
+			return nil, fmt.Errorf("ensemble %q is not configured", c.Ensemble)
 		}
-		return []string{*c.ensemble}, nil
+		return []string{c.Ensemble}, nil
 	}
-	if *c.canStop != "" && len(cfg.Ensembles) != 1 {
+	if c.CanStop != "" && len(cfg.Ensembles) != 1 {
 		return nil, fmt.Errorf("--can-stop needs --ensemble: %d ensembles are configured", len(cfg.Ensembles))
 	}
 	var names []string
@@ -163,15 +161,15 @@ func canStop(e Ensemble, member string) (int, string) {
 // write renders one round. On a terminal --watch redraws in place;
 // elsewhere rounds follow each other.
 func (c *Command) write(w io.Writer, report Report, terminal bool, round int) error {
-	if *c.watch {
+	if c.Watch {
 		switch {
-		case terminal && *c.output == "table":
-			fmt.Fprintf(w, "\033[H\033[2J%s, every %s (Ctrl-C to stop)\n\n", report.Time.Format("15:04:05"), *c.interval)
-		case *c.output != "json" && round > 0:
+		case terminal && c.Output == "table":
+			fmt.Fprintf(w, "\033[H\033[2J%s, every %s (Ctrl-C to stop)\n\n", report.Time.Format("15:04:05"), c.Interval)
+		case c.Output != "json" && round > 0:
 			fmt.Fprintf(w, "\n--- %s\n", report.Time.Format(time.RFC3339))
 		}
 	}
-	switch *c.output {
+	switch c.Output {
 	case "json":
 		return WriteJSON(w, report)
 	case "plain":

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/quorumwatch/zookeeper_exporter/collector"
+	"github.com/quorumwatch/zookeeper_exporter/ensemble"
 	"github.com/quorumwatch/zookeeper_exporter/quorum"
 )
 
@@ -19,15 +19,15 @@ const RefreshInterval = 5 * time.Second
 // with ?format=fragment (what the page's script fetches), and the report
 // with ?format=json. Each request probes every configured ensemble within
 // timeout; concurrent requests and scrapes share probe rounds.
-func Handler(exporter *collector.Exporter, timeout time.Duration) http.Handler {
+func Handler(registry *ensemble.Registry, timeout time.Duration) http.Handler {
 	return newHandler(func(ctx context.Context) Report {
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		var names []string
-		for _, ensemble := range exporter.Config().Ensembles {
+		for _, ensemble := range registry.Config().Ensembles {
 			names = append(names, ensemble.Name)
 		}
-		return Collect(ctx, exporter, names)
+		return Collect(ctx, registry, names)
 	})
 }
 
@@ -154,7 +154,7 @@ ul.details { margin: .5rem 0 0; padding-left: 1.2rem; }
 <td class="member mono" data-label="Member">{{.Member}}{{if .ServerID}} ({{.ServerID}}){{end}}</td>
 <td data-label="Role">{{.Role}}</td>
 <td data-label="DC">{{dash .Datacenter}}</td>
-<td data-label="Mode">{{.Mode}}</td>
+<td data-label="Mode">{{.ModeText}}</td>
 <td class="mono" data-label="Zxid">{{dash .Zxid}}</td>
 <td data-label="Latency">{{lat .}}</td>
 <td data-label="Serving" class="{{yesno .Serving}}">{{yesno .Serving}}</td>

@@ -44,8 +44,12 @@ func (e Ensemble) Summary() string {
 	if leader == "" {
 		leader = "none"
 	}
-	return fmt.Sprintf("%s: %s, voters %d (in quorum %d), observers %d, quorum size %d, margin %d of %d, leader %s",
-		e.Name, strings.ToUpper(string(e.Health)), e.Voters, e.VotersInQuorum, e.Observers, e.QuorumSize, e.Margin, e.FaultTolerance, leader)
+	partial := ""
+	if e.Partial {
+		partial = " (some members had not answered by the deadline)"
+	}
+	return fmt.Sprintf("%s: %s, voters %d (in quorum %d, from the %s), observers %d, quorum size %d, margin %d of %d, leader %s%s",
+		e.Name, strings.ToUpper(string(e.Health)), e.Voters, e.VotersInQuorum, e.VoterSetSource, e.Observers, e.QuorumSize, e.Margin, e.FaultTolerance, leader, partial)
 }
 
 // details are the lines under an ensemble's table: datacenters, advice,
@@ -101,6 +105,15 @@ func (m Member) latencyText() string {
 	return strconv.FormatFloat(*m.LatencyAvgMs, 'f', -1, 64) + "/" + strconv.FormatFloat(*m.LatencyMaxMs, 'f', -1, 64) + " ms"
 }
 
+// ModeText is the mode, and for a member that is down, why: "down:
+// connection_refused".
+func (m Member) ModeText() string {
+	if !m.Up && m.DownReason != "" {
+		return "down: " + m.DownReason
+	}
+	return m.Mode
+}
+
 // safeText says yes or no and what stopping costs.
 func (m Member) safeText() string {
 	if m.SafeToStop {
@@ -112,7 +125,7 @@ func (m Member) safeText() string {
 var tableHeader = []string{"MEMBER", "ROLE", "DC", "MODE", "ZXID", "LATENCY avg/max", "SERVING", "SAFE TO STOP"}
 
 func (m Member) cells() []cell {
-	mode := cell{text: m.Mode}
+	mode := cell{text: m.ModeText()}
 	switch {
 	case m.Mode == "leader":
 		mode.color = cyan
@@ -216,7 +229,7 @@ func WritePlain(w io.Writer, report Report) error {
 		for _, m := range e.Members {
 			b.WriteString(strings.Join([]string{
 				pair("ensemble", e.Name), pair("member", m.Member), pair("server_id", m.ServerID), pair("role", m.Role),
-				pair("datacenter", m.Datacenter), pair("mode", m.Mode), pair("zxid", m.Zxid), pair("latency", m.latencyText()),
+				pair("datacenter", m.Datacenter), pair("mode", m.Mode), pair("up", yesNo(m.Up)), pair("down_reason", m.DownReason), pair("zxid", m.Zxid), pair("latency", m.latencyText()),
 				pair("serving", yesNo(m.Serving)), pair("safe_to_stop", yesNo(m.SafeToStop)), pair("impact", m.StopImpact), pair("reason", m.Reason),
 			}, " ") + "\n")
 		}

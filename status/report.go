@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/quorumwatch/zookeeper_exporter/collector"
+	"github.com/quorumwatch/zookeeper_exporter/ensemble"
 	"github.com/quorumwatch/zookeeper_exporter/quorum"
 )
 
@@ -35,6 +35,11 @@ type Ensemble struct {
 	VotersInQuorum int           `json:"voters_in_quorum"`
 	Margin         int           `json:"margin"`
 	Leader         string        `json:"leader"` // member address, "" if none serves
+	// VoterSetSource says whose voter set counts: "ensemble" (its own
+	// membership) or "configuration".
+	VoterSetSource string `json:"voter_set_source"`
+	// Partial: some members had not answered by the deadline.
+	Partial bool `json:"partial,omitempty"`
 	// LastUnavailabilitySeconds is the latest ended outage, absent if none
 	// ended since the exporter started.
 	LastUnavailabilitySeconds *float64     `json:"last_unavailability_seconds,omitempty"`
@@ -61,6 +66,11 @@ type Member struct {
 	Up         bool   `json:"up"`
 	Serving    bool   `json:"serving"`
 	Zxid       string `json:"zxid"` // "" when unknown
+	// DownReason says why a member is down or a word got no answer:
+	// connection_refused, timeout, deadline, ... ("" when none); Error is
+	// the whole error of a member that is down.
+	DownReason string `json:"down_reason,omitempty"`
+	Error      string `json:"error,omitempty"`
 	// Latencies in milliseconds, absent when the member did not say.
 	LatencyAvgMs *float64 `json:"latency_avg_ms,omitempty"`
 	LatencyMaxMs *float64 `json:"latency_max_ms,omitempty"`
@@ -69,64 +79,62 @@ type Member struct {
 	Reason       string   `json:"reason"`
 }
 
-// FromResult turns one probe round into an Ensemble.
-func FromResult(result *collector.EnsembleResult) Ensemble {
-	a := result.Assess()
+// FromRound turns one probe round into an Ensemble.
+func FromRound(r *ensemble.Round) Ensemble {
+	a := r.Assessment
 	q := a.Quorum
 	e := Ensemble{
-		Name: result.Ensemble.Name, Health: a.Health,
+		Name: r.Ensemble.Name, Health: a.Health,
 		Voters: q.Voters, Observers: q.Observers, QuorumSize: q.QuorumSize, FaultTolerance: q.FaultTolerance,
-		VotersInQuorum: q.VotersInQuorum, Margin: q.Margin,
+		VotersInQuorum: q.VotersInQuorum, Margin: q.Margin, VoterSetSource: string(r.VoterSet.Source),
+		Partial:     r.Partial,
 		Datacenters: []Datacenter{}, Advice: append([]string{}, a.AdviceText...),
 	}
-	if a.Leader >= 0 {
-		e.Leader = result.Members[a.Leader].Member.Address
+	if leader := r.Leader(); leader != nil {
+		e.Leader = leader.Address
 	}
-	if availability := result.Availability; availability.HasLast {
+	if availability := r.Availability; availability.HasLast {
 		seconds := availability.LastUnavailability.Seconds()
 		e.LastUnavailabilitySeconds = &seconds
 	}
-	if since := result.Availability.UnavailableSince; !since.IsZero() {
+	if since := r.Availability.UnavailableSince; !since.IsZero() {
 		e.UnavailableSince = &since
 	}
 	for _, dc := range a.Datacenters {
 		e.Datacenters = append(e.Datacenters, Datacenter{Name: dc.Datacenter, Voters: dc.Voters, LossMargin: dc.Margin})
 	}
-	for i, member := range result.Members {
+	for i, m := range r.Members {
 		row := Member{
-			Member: member.Member.Address, Role: member.Member.Role, Datacenter: member.Member.Datacenter,
-			ServerID: result.ServerID(member.Member), Mode: string(member.Mode), Up: member.Up, Serving: member.Mode.Serving(),
-			SafeToStop: a.Members[i].Safe, StopImpact: string(a.Members[i].Impact), Reason: a.Members[i].Reason,
+			Member: m.Address, Role: m.Role, Datacenter: m.Datacenter,
+			ServerID: m.ServerIDLabel(), Mode: string(m.Mode), Up: m.Up, Serving: m.Mode.Serving(),
+			DownReason: m.Reason, SafeToStop: a.Members[i].Safe, StopImpact: string(a.Members[i].Impact), Reason: a.Members[i].Reason,
 		}
-		if zxid, ok := member.Zxid(); ok {
-			row.Zxid = zxid.String()
+		if m.Err != nil && !m.Up {
+			row.Error = m.Err.Error()
 		}
-		row.LatencyAvgMs, row.LatencyMaxMs = latencies(member)
+		if m.ZxidKnown {
+			row.Zxid = m.Zxid.String()
+		}
+		row.LatencyAvgMs = milliseconds(m, ensemble.LatencyAvg)
+		row.LatencyMaxMs = milliseconds(m, ensemble.LatencyMax)
 		e.Members = append(e.Members, row)
 	}
 	return e
 }
 
-// latencies come from srvr (seconds) or else mntr (milliseconds).
-func latencies(member *collector.MemberResult) (avg, max *float64) {
-	ms := func(seconds float64) *float64 { v := seconds * 1000; return &v }
-	if member.Srvr != nil {
-		return ms(member.Srvr.LatencyAvg), ms(member.Srvr.LatencyMax)
+// milliseconds is a latency figure in milliseconds, nil when not said.
+func milliseconds(m *ensemble.ProbedMember, figure ensemble.Figure) *float64 {
+	seconds, ok := m.Figures.Get(figure)
+	if !ok {
+		return nil
 	}
-	if member.Mntr != nil {
-		if v, ok := member.Mntr.Number("zk_avg_latency"); ok {
-			avg = &v
-		}
-		if v, ok := member.Mntr.Number("zk_max_latency"); ok {
-			max = &v
-		}
-	}
-	return avg, max
+	ms := seconds * 1000
+	return &ms
 }
 
-// Prober runs a probe round; *collector.Exporter satisfies it.
+// Prober runs a probe round; *ensemble.Registry satisfies it.
 type Prober interface {
-	Probe(ctx context.Context, name string) (*collector.EnsembleResult, error)
+	Probe(ctx context.Context, name string) (*ensemble.Round, error)
 }
 
 // Collect probes the named ensembles concurrently and reports them in the
@@ -144,7 +152,7 @@ func Collect(ctx context.Context, prober Prober, names []string) Report {
 				report.Ensembles[i] = Ensemble{Name: name, Error: err.Error(), Health: quorum.HealthLost, Datacenters: []Datacenter{}, Advice: []string{}, Members: []Member{}}
 				return
 			}
-			report.Ensembles[i] = FromResult(result)
+			report.Ensembles[i] = FromRound(result)
 		}()
 	}
 	wg.Wait()

@@ -39,9 +39,10 @@ func TestConfigCheck(t *testing.T) {
 	if !strings.Contains(string(out), "bad.yml:5") || !strings.Contains(string(out), "duplicate member") {
 		t.Errorf("error does not name file, line and problem:\n%s", out)
 	}
+	// A bare start probes the local default, and says so.
 	out, err = exec.Command(exporterBinary, "--config.check").CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "--config.file") {
-		t.Errorf("no source: err %v, output %s; want a hint at the flags", err, out)
+	if err != nil || !strings.Contains(string(out), "localhost:2181") || !strings.Contains(string(out), "--config.file") {
+		t.Errorf("no source: err %v, output %s; want the local default, and a hint at the flags", err, out)
 	}
 }
 

@@ -162,7 +162,7 @@ func TestMaintenance(t *testing.T) {
 			}
 		}
 		out := statusUntil(t, configPath, 0)
-		for _, want := range []string{"maint: HEALTHY, voters 5 (in quorum 5), observers 1, quorum size 3, margin 2 of 2", "east -1 (loses quorum), west 0 (survives)", "SAFE TO STOP"} {
+		for _, want := range []string{"maint: HEALTHY, voters 5 (in quorum 5, from the ensemble), observers 1, quorum size 3, margin 2 of 2", "east -1 (loses quorum), west 0 (survives)", "SAFE TO STOP"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("status output lacks %q:\n%s", want, out)
 			}

@@ -37,36 +37,25 @@ func (s Server) Voter() bool { return s.Role != RoleObserver }
 
 // ParseServerLine parses the value of server.N:
 // host:quorumPort:electionPort[:participant|observer][;[clientHost:]clientPort].
+// ZooKeeper 3.6+ may list several peer addresses, separated by "|"; the
+// first is the server's host, and a role on any of them is the server's.
 func ParseServerLine(id int, spec string) (Server, error) {
 	server := Server{ID: id, Role: RoleParticipant}
 	spec = strings.TrimSpace(spec)
-	peer, client, hasClient := strings.Cut(spec, ";")
-	host, rest, err := cutHost(peer)
-	if err != nil {
-		return server, err
-	}
-	if err := checkHost(host); err != nil {
-		return server, fmt.Errorf("server.%d: %w", id, err)
-	}
-	server.Host = host
-	parts := strings.Split(rest, ":")
-	if len(parts) < 2 || len(parts) > 3 {
-		return server, fmt.Errorf("server.%d=%s: want host:quorumPort:electionPort[:role]", id, spec)
-	}
-	if server.QuorumPort, err = parsePort(parts[0]); err != nil {
-		return server, fmt.Errorf("server.%d: quorum port: %w", id, err)
-	}
-	if server.ElectionPort, err = parsePort(parts[1]); err != nil {
-		return server, fmt.Errorf("server.%d: election port: %w", id, err)
-	}
-	if len(parts) == 3 {
-		switch role := strings.ToLower(parts[2]); role {
-		case RoleParticipant, RoleObserver:
-			server.Role = role
-		default:
-			return server, fmt.Errorf("server.%d: role %q is neither participant nor observer", id, parts[2])
+	peers, client, hasClient := strings.Cut(spec, ";")
+	for i, peer := range strings.Split(peers, "|") {
+		address, err := parsePeer(id, peer)
+		if err != nil {
+			return server, err
+		}
+		if i == 0 {
+			server.Host, server.QuorumPort, server.ElectionPort = address.Host, address.QuorumPort, address.ElectionPort
+		}
+		if address.Role != "" {
+			server.Role = address.Role
 		}
 	}
+	var err error
 	if hasClient {
 		client = strings.TrimSpace(client)
 		clientHost, portText := "", client
@@ -85,9 +74,42 @@ func ParseServerLine(id int, spec string) (Server, error) {
 		}
 		// A wildcard client address means "the peer's host" to a prober.
 		if clientHost == "" || clientHost == "0.0.0.0" || clientHost == "::" || clientHost == "0:0:0:0:0:0:0:0" {
-			clientHost = host
+			clientHost = server.Host
 		}
 		server.ClientAddress = net.JoinHostPort(clientHost, strconv.Itoa(server.ClientPort))
+	}
+	return server, nil
+}
+
+// parsePeer parses one peer address: host:quorumPort:electionPort[:role];
+// Role is "" when the address names none.
+func parsePeer(id int, peer string) (Server, error) {
+	var server Server
+	host, rest, err := cutHost(strings.TrimSpace(peer))
+	if err != nil {
+		return server, err
+	}
+	if err := checkHost(host); err != nil {
+		return server, fmt.Errorf("server.%d: %w", id, err)
+	}
+	server.Host = host
+	parts := strings.Split(rest, ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		return server, fmt.Errorf("server.%d=%s: want host:quorumPort:electionPort[:role]", id, peer)
+	}
+	if server.QuorumPort, err = parsePort(parts[0]); err != nil {
+		return server, fmt.Errorf("server.%d: quorum port: %w", id, err)
+	}
+	if server.ElectionPort, err = parsePort(parts[1]); err != nil {
+		return server, fmt.Errorf("server.%d: election port: %w", id, err)
+	}
+	if len(parts) == 3 {
+		switch role := strings.ToLower(parts[2]); role {
+		case RoleParticipant, RoleObserver:
+			server.Role = role
+		default:
+			return server, fmt.Errorf("server.%d: role %q is neither participant nor observer", id, parts[2])
+		}
 	}
 	return server, nil
 }

@@ -184,6 +184,10 @@ func TestParseServerLine(t *testing.T) {
 		{spec: "zk1:2888:3888:participant;2181", want: Server{ID: 1, Host: "zk1", QuorumPort: 2888, ElectionPort: 3888, Role: RoleParticipant, ClientAddress: "zk1:2181", ClientPort: 2181}},
 		{spec: "10.0.0.1:2888:3888;0.0.0.0:2181", want: Server{ID: 1, Host: "10.0.0.1", QuorumPort: 2888, ElectionPort: 3888, Role: RoleParticipant, ClientAddress: "10.0.0.1:2181", ClientPort: 2181}},
 		{spec: "[::1]:2888:3888:observer;[::1]:2181", want: Server{ID: 1, Host: "::1", QuorumPort: 2888, ElectionPort: 3888, Role: RoleObserver, ClientAddress: "[::1]:2181", ClientPort: 2181}},
+		// 3.6+ multi-address form: the first address is the host.
+		{spec: "10.0.0.1:2888:3888|10.1.0.1:2889:3889;0.0.0.0:2181", want: Server{ID: 1, Host: "10.0.0.1", QuorumPort: 2888, ElectionPort: 3888, Role: RoleParticipant, ClientAddress: "10.0.0.1:2181", ClientPort: 2181}},
+		{spec: "zk1a:2888:3888|zk1b:2888:3888:observer;2181", want: Server{ID: 1, Host: "zk1a", QuorumPort: 2888, ElectionPort: 3888, Role: RoleObserver, ClientAddress: "zk1a:2181", ClientPort: 2181}},
+		{spec: "zk1a:2888:3888|zk1b:2888", wantErr: true},
 		{spec: "zk1:2888", wantErr: true},
 		{spec: "zk1:x:3888", wantErr: true},
 		{spec: "zk1:2888:3888:witness", wantErr: true},

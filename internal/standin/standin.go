@@ -64,6 +64,9 @@ type Member struct {
 	listener net.Listener
 	answers  map[string][]byte
 	counts   []atomic.Int64 // one per Words entry, then "other"
+	// srvrInFlight and srvrMaxInFlight count srvr words being answered at
+	// once: more than one means two probes of one member overlapped.
+	srvrInFlight, srvrMaxInFlight atomic.Int64
 }
 
 // Voter reports whether the member votes.
@@ -199,6 +202,18 @@ func wordName(i int) string {
 	return "other"
 }
 
+// MaxSrvrInFlight returns, by member address, the most srvr words a member
+// was answering at once.
+func (s *Stand) MaxSrvrInFlight() map[string]int64 {
+	out := map[string]int64{}
+	for _, members := range s.ensembles {
+		for _, m := range members {
+			out[m.Address] = m.srvrMaxInFlight.Load()
+		}
+	}
+	return out
+}
+
 // Done is closed once the stand-ins stopped (Close or MaxDuration).
 func (s *Stand) Done() <-chan struct{} { return s.stop }
 
@@ -257,6 +272,12 @@ func (s *Stand) answer(member *Member, conn net.Conn) {
 		}
 	}
 	member.counts[index].Add(1)
+	if string(word) == "srvr" {
+		now := member.srvrInFlight.Add(1)
+		defer member.srvrInFlight.Add(-1)
+		for seen := member.srvrMaxInFlight.Load(); now > seen && !member.srvrMaxInFlight.CompareAndSwap(seen, now); seen = member.srvrMaxInFlight.Load() {
+		}
+	}
 	if s.delay > 0 {
 		timer := time.NewTimer(s.delay)
 		defer timer.Stop()

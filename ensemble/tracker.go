@@ -1,0 +1,221 @@
+package ensemble
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/quorumwatch/zookeeper_exporter/config"
+	"github.com/quorumwatch/zookeeper_exporter/zk"
+)
+
+// setup is what probing an ensemble takes from the configuration; a reload
+// that changes the ensemble replaces it.
+type setup struct {
+	ensemble    *config.Ensemble
+	client      WordClient
+	timeout     time.Duration
+	fingerprint string
+}
+
+// tracker is one ensemble's state for as long as its name is configured.
+type tracker struct {
+	name   string
+	rounds roundGroup
+
+	mu           sync.Mutex
+	setup        *setup
+	last         *Round
+	availability Availability
+	serverIDs    map[string]int // learned from the membership, by address
+	membership   *Membership
+	confTries    confTries
+	// confAllowed records, by member address, whether its whitelist lets
+	// conf through, for the members asked so far.
+	confAllowed map[string]bool
+	// publishing keeps subscribers' calls for this ensemble in order.
+	publishing sync.Mutex
+}
+
+func newTracker(name string) *tracker {
+	return &tracker{name: name, serverIDs: map[string]int{}, confAllowed: map[string]bool{}}
+}
+
+func (t *tracker) currentSetup() *setup {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.setup
+}
+
+func (t *tracker) setSetup(s *setup) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.setup = s
+}
+
+// flight is one round in progress. Its members fill in as they answer, so
+// a scrape that cannot wait takes what is known.
+type flight struct {
+	setup   *setup
+	started time.Time
+	done    chan struct{}
+	result  *Round // set before done closes
+
+	mu      sync.Mutex
+	members []*ProbedMember // nil until that member's probe ends
+}
+
+// roundGroup runs at most one round at a time.
+type roundGroup struct {
+	mu      sync.Mutex
+	current *flight
+}
+
+// join returns the round in flight, or starts one.
+func (g *roundGroup) join(start func() *flight) (f *flight, shared bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.current != nil {
+		return g.current, true
+	}
+	g.current = start()
+	return g.current, false
+}
+
+func (g *roundGroup) finish() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.current = nil
+}
+
+// start begins a round of t with the setup in force. The round takes no
+// cancellation from the scrapes: it ends when every member has answered or
+// reached its own timeout, so a member never has two probes in flight.
+func (r *Registry) start(t *tracker, slots chan struct{}) *flight {
+	s := t.currentSetup()
+	f := &flight{setup: s, started: time.Now(), done: make(chan struct{}), members: make([]*ProbedMember, len(s.ensemble.Members))}
+	go func() {
+		var wg sync.WaitGroup
+		for i, member := range s.ensemble.Members {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				probed := r.probeMember(s, member, slots)
+				f.mu.Lock()
+				f.members[i] = probed
+				f.mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		if r.configured(s.ensemble.Name, "") {
+			r.metrics.probeRounds.WithLabelValues(s.ensemble.Name).Inc()
+		}
+		r.refreshMembership(t, s, f.members)
+		f.result = r.complete(t, f)
+		t.rounds.finish()
+		close(f.done)
+	}()
+	return f
+}
+
+// probeMember probes one member within its timeout, once a slot is free.
+func (r *Registry) probeMember(s *setup, member *config.Member, slots chan struct{}) *ProbedMember {
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	defer cancel()
+	onError := func(word string, err error) { r.recordError(s.ensemble.Name, member.Address, word, err) }
+	select {
+	case slots <- struct{}{}:
+		defer func() { <-slots }()
+	case <-ctx.Done():
+		err := &zk.Error{Word: "probe", Address: member.Address, Reason: zk.ReasonTimeout, Err: errors.New("no probe slot free within the member's timeout")}
+		onError("probe", err)
+		return &ProbedMember{Member: member, ServerID: member.ServerID, Mode: zk.ModeUnknown, Allowed: map[string]bool{}, Err: err, Reason: zk.ReasonTimeout}
+	}
+	prober := &memberProber{words: s.client, admin: r.opts.Admin, adminURL: s.ensemble.AdminURL(member), onError: onError}
+	return prober.probe(ctx, member)
+}
+
+// recordError counts and logs a word that got no usable answer. A round
+// that outlived a reload which dropped its member counts nothing: the
+// reload removed that member's series.
+func (r *Registry) recordError(ensemble, member, word string, err error) {
+	reason := zk.Reason(err)
+	if r.configured(ensemble, member) {
+		r.metrics.probeErrors.WithLabelValues(ensemble, member, reason).Inc()
+	}
+	r.logger.Debug("probe failed", "ensemble", ensemble, "member", member, "word", word, "reason", reason, "err", err)
+}
+
+// complete derives and publishes a round whose every member has answered.
+func (r *Registry) complete(t *tracker, f *flight) *Round {
+	round := r.assemble(t, f.setup, f.members, f.started)
+	t.publishing.Lock()
+	defer t.publishing.Unlock()
+	t.mu.Lock()
+	previous := t.last
+	t.availability = t.availability.next(round.Time, round.Quorum().HasQuorum())
+	round.Availability = t.availability
+	t.last = round
+	t.mu.Unlock()
+	r.publish(previous, round)
+	return round
+}
+
+// partial is the round as far as it got: members not done yet are down
+// with ReasonDeadline. The availability is the last complete round's.
+func (r *Registry) partial(t *tracker, f *flight) *Round {
+	f.mu.Lock()
+	members := make([]*ProbedMember, len(f.members))
+	for i, m := range f.members {
+		if m == nil {
+			configured := f.setup.ensemble.Members[i]
+			err := fmt.Errorf("%s: no answer before the scrape's deadline: %w", configured.Address, context.DeadlineExceeded)
+			m = &ProbedMember{Member: configured, ServerID: configured.ServerID, Mode: zk.ModeUnknown, Allowed: map[string]bool{}, Err: err, Reason: ReasonDeadline}
+			r.metrics.probeErrors.WithLabelValues(t.name, configured.Address, ReasonDeadline).Inc()
+		}
+		members[i] = m
+	}
+	f.mu.Unlock()
+	round := r.assemble(t, f.setup, members, f.started)
+	round.Partial = true
+	t.mu.Lock()
+	round.Availability = t.availability
+	t.mu.Unlock()
+	return round
+}
+
+// assemble builds a round from its members: the server ids learned so far,
+// then everything derived.
+func (r *Registry) assemble(t *tracker, s *setup, members []*ProbedMember, started time.Time) *Round {
+	t.mu.Lock()
+	live := t.membership
+	round := &Round{Ensemble: s.ensemble, Time: started, Members: make([]*ProbedMember, len(members))}
+	for i, m := range members {
+		copied := *m
+		if copied.ServerID == 0 {
+			copied.ServerID = t.serverIDs[m.Address]
+		}
+		if allowed, asked := t.confAllowed[m.Address]; asked && m.Up {
+			copied.Allowed = make(map[string]bool, len(m.Allowed)+1)
+			for word, ok := range m.Allowed {
+				copied.Allowed[word] = ok
+			}
+			copied.Allowed[wordConf] = allowed
+		}
+		round.Members[i] = &copied
+	}
+	t.mu.Unlock()
+	derive(round, live)
+	return round
+}
+
+// configured reports whether the configuration in force has the ensemble,
+// and the member unless member is "".
+func (r *Registry) configured(ensemble, member string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	e := r.config.Ensemble(ensemble)
+	return e != nil && (member == "" || e.Member(member) != nil)
+}

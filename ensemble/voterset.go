@@ -1,0 +1,281 @@
+package ensemble
+
+import (
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/quorumwatch/zookeeper_exporter/config"
+	"github.com/quorumwatch/zookeeper_exporter/quorum"
+	"github.com/quorumwatch/zookeeper_exporter/zk"
+)
+
+// Source says where the voter set in force comes from.
+type Source string
+
+// Voter set sources, as exported in zookeeper_ensemble_voter_set_source.
+const (
+	// SourceEnsemble: the ensemble's own membership, from conf.
+	SourceEnsemble Source = "ensemble"
+	// SourceConfiguration: the exporter's configuration, because no member
+	// said its membership (conf refused or never answered).
+	SourceConfiguration Source = "configuration"
+)
+
+// Sources lists every source, in export order.
+var Sources = []Source{SourceEnsemble, SourceConfiguration}
+
+// VoterSet is the voter set in force for one round, and how it compares
+// with the configuration.
+type VoterSet struct {
+	Source Source
+	Quorum quorum.VoterSet
+	// Unconfigured are live voters that no configured member stands for:
+	// voters the exporter cannot see.
+	Unconfigured []int
+	// Matches compares the live voter set with the configured voters; nil
+	// when either is not known (no conf, or a configured voter's id is).
+	Matches *bool
+	// Hierarchical: the rule is ZooKeeper's hierarchical quorum.
+	Hierarchical bool
+	// ConfTime is when the membership in force was read; zero without one.
+	ConfTime time.Time
+}
+
+// Membership is the ensemble's own view of its members, from conf.
+type Membership struct {
+	Servers []zk.Server
+	Groups  map[int]int // server id -> group, nil without hierarchy
+	Weights map[int]int // server id -> weight; absent means 1
+	Version string
+	// From is the address of the member that said it.
+	From string
+	// FromID is that member's own server id, 0 if it did not say.
+	FromID int
+	// Time is when it was read.
+	Time time.Time
+}
+
+// membershipOf reads a conf answer's membership, group and weight lines.
+func membershipOf(conf *zk.Conf, from string, at time.Time) (*Membership, error) {
+	m := &Membership{Servers: conf.Servers, Version: conf.Version, From: from, FromID: conf.ServerID, Time: at}
+	for key, value := range conf.Settings {
+		switch {
+		case strings.HasPrefix(key, "group."):
+			if m.Groups == nil {
+				m.Groups = map[int]int{}
+			}
+			group, err := strconv.Atoi(strings.TrimPrefix(key, "group."))
+			if err != nil {
+				return nil, fmt.Errorf("conf: %s: group id is not a number", key)
+			}
+			for _, idText := range strings.Split(value, ":") {
+				id, err := strconv.Atoi(strings.TrimSpace(idText))
+				if err != nil {
+					return nil, fmt.Errorf("conf: %s=%s: server id %q is not a number", key, value, idText)
+				}
+				m.Groups[id] = group
+			}
+		case strings.HasPrefix(key, "weight."):
+			if m.Weights == nil {
+				m.Weights = map[int]int{}
+			}
+			id, errID := strconv.Atoi(strings.TrimPrefix(key, "weight."))
+			weight, errWeight := strconv.Atoi(strings.TrimSpace(value))
+			if errID != nil || errWeight != nil {
+				return nil, fmt.Errorf("conf: %s=%s is not server weight", key, value)
+			}
+			m.Weights[id] = weight
+		}
+	}
+	return m, nil
+}
+
+// rule builds the quorum rule of the given voters from groups and weights
+// (nil groups: simple majority).
+func rule(ids []int, groups, weights map[int]int) (quorum.Rule, error) {
+	if groups == nil {
+		return quorum.Majority(ids), nil
+	}
+	voters := make([]quorum.Voter, 0, len(ids))
+	for _, id := range ids {
+		weight, ok := weights[id]
+		if !ok {
+			weight = 1
+		}
+		// ZooKeeper's group ids start anywhere from 0; the rule's group 0
+		// means "in no group".
+		group, grouped := groups[id]
+		if grouped {
+			group++
+		} else {
+			group = 0
+		}
+		voters = append(voters, quorum.Voter{ID: id, Group: group, Weight: weight})
+	}
+	return quorum.Hierarchical(voters)
+}
+
+// fromMembership decides the voters from the ensemble's own membership:
+// a member votes when its server id is a live participant and it does not
+// answer observer. Live voters no member stands for are unseen.
+func fromMembership(members []*ProbedMember, live *Membership, configured *config.Ensemble) (VoterSet, error) {
+	set := VoterSet{Source: SourceEnsemble, Hierarchical: live.Groups != nil}
+	var ids []int
+	standFor := map[int]bool{}
+	for _, m := range members {
+		standFor[m.ServerID] = true
+	}
+	for _, server := range live.Servers {
+		if !server.Voter() {
+			continue
+		}
+		ids = append(ids, server.ID)
+		if !standFor[server.ID] {
+			set.Unconfigured = append(set.Unconfigured, server.ID)
+		}
+	}
+	isVoter := map[int]bool{}
+	for _, id := range ids {
+		isVoter[id] = true
+	}
+	for _, m := range members {
+		m.Voter = m.ServerID > 0 && isVoter[m.ServerID] && m.Mode != zk.ModeObserver
+	}
+	r, err := rule(ids, live.Groups, live.Weights)
+	if err != nil {
+		return set, fmt.Errorf("the ensemble's own quorum rule: %w", err)
+	}
+	set.Quorum = quorum.VoterSet{Rule: r, Unseen: set.Unconfigured}
+	set.Matches = matches(ids, configured, members)
+	return set, nil
+}
+
+// fromConfiguration decides the voters from the configuration: configured
+// voters that do not answer observer. When members say their view holds
+// more voters than that (mntr's zk_quorum_size), the extra ones are voters
+// the exporter cannot see: counting them keeps the margin from overstating.
+func fromConfiguration(members []*ProbedMember, configured *config.Ensemble) (VoterSet, error) {
+	set := VoterSet{Source: SourceConfiguration, Hierarchical: configured.Groups != nil}
+	var ids []int
+	for i, m := range members {
+		m.Voter = m.Member.Voter() && m.Mode != zk.ModeObserver
+		if !m.Voter {
+			continue
+		}
+		id := m.ServerID
+		if id == 0 {
+			id = -(i + 1) // quorum.Evaluate's id for a member of unknown id
+		}
+		ids = append(ids, id)
+	}
+	for extra := viewSize(members) - len(ids); extra > 0; extra-- {
+		id := -(len(members) + extra)
+		ids = append(ids, id)
+		set.Quorum.Unseen = append(set.Quorum.Unseen, id)
+	}
+	if configured.Groups == nil || len(set.Quorum.Unseen) > 0 {
+		set.Hierarchical = false
+		set.Quorum.Rule = quorum.Majority(ids)
+		return set, nil
+	}
+	r, err := rule(ids, configured.Groups, configured.Weights)
+	if err != nil {
+		return set, fmt.Errorf("the configured quorum rule: %w", err)
+	}
+	set.Quorum.Rule = r
+	return set, nil
+}
+
+// viewSize is the number of voters in the ensemble's own view as mntr says
+// it: the serving leader's zk_quorum_size, else the largest any member says.
+func viewSize(members []*ProbedMember) int {
+	size := 0
+	for _, m := range members {
+		if m.Up && m.Mode == zk.ModeLeader && m.QuorumSize > 0 {
+			return m.QuorumSize
+		}
+		size = max(size, m.QuorumSize)
+	}
+	return size
+}
+
+// matches compares the live voters with the configured voters by server id;
+// nil when a configured voter's id is unknown.
+func matches(live []int, configured *config.Ensemble, members []*ProbedMember) *bool {
+	var want []int
+	for _, m := range members {
+		if !m.Member.Voter() {
+			continue
+		}
+		if m.ServerID == 0 {
+			return nil
+		}
+		want = append(want, m.ServerID)
+	}
+	got := append([]int{}, live...)
+	sort.Ints(want)
+	sort.Ints(got)
+	same := fmt.Sprint(want) == fmt.Sprint(got)
+	return &same
+}
+
+// learnServerIDs maps configured members to the server ids the membership
+// lists, by client address; the member that answered conf names itself.
+func learnServerIDs(live *Membership, configured *config.Ensemble, known map[string]int) {
+	for _, member := range configured.Members {
+		if member.ServerID > 0 {
+			continue
+		}
+		if member.Address == live.From && live.FromID > 0 {
+			known[member.Address] = live.FromID
+			continue
+		}
+		for _, server := range live.Servers {
+			if sameAddress(member.Address, clientAddress(server)) {
+				known[member.Address] = server.ID
+			}
+		}
+	}
+}
+
+// clientAddress is where a server takes clients: its client address, with
+// the server's own host when it listens on every interface.
+func clientAddress(server zk.Server) string {
+	if server.ClientAddress == "" {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(server.ClientAddress)
+	if err != nil {
+		return server.ClientAddress
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = server.Host
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// sameAddress compares host:port pairs, treating names that are the same
+// literal IP, or both loopback, as the same host.
+func sameAddress(a, b string) bool {
+	if a == b {
+		return true
+	}
+	hostA, portA, errA := net.SplitHostPort(a)
+	hostB, portB, errB := net.SplitHostPort(b)
+	if errA != nil || errB != nil || portA != portB {
+		return false
+	}
+	ipA, ipB := hostIP(hostA), hostIP(hostB)
+	return ipA != nil && ipB != nil && (ipA.Equal(ipB) || ipA.IsLoopback() && ipB.IsLoopback())
+}
+
+func hostIP(host string) net.IP {
+	if host == "localhost" {
+		return net.IPv4(127, 0, 0, 1)
+	}
+	return net.ParseIP(host)
+}
