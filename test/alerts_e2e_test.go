@@ -229,6 +229,9 @@ func (s *alertStack) recover() {
 		s.t.Errorf("ZooKeeperQuorumLost resolved: %d notifications, %d alerts; want 1 and 1\n%s",
 			resolved.notifications, resolved.alerts, s.pager.dump())
 	}
+	if repeated := s.pager.duplicates(); len(repeated) > 0 {
+		s.t.Errorf("notifications delivered twice:\n%s", strings.Join(repeated, "\n"))
+	}
 }
 
 // expectOnePage fails unless the pager got alertname firing for the

@@ -32,7 +32,8 @@ func TestDemo(t *testing.T) {
 	}
 	cmd := exec.Command(demoBinary, "-exporter", exporterBinary,
 		"-listen", freePort(t), "-prometheus.listen", freePort(t), "-alertmanager.listen", freePort(t),
-		"-alertmanager.config", filepath.Join("..", "examples", "alertmanager.yml"), "-alert-for", "3s")
+		"-alertmanager.config", filepath.Join("..", "examples", "alertmanager.yml"),
+		"-prometheus.config", filepath.Join("..", "examples", "prometheus.yml"), "-alert-for", "3s")
 	output := &lockedBuffer{}
 	cmd.Stderr = output
 	stdout, err := cmd.StdoutPipe()

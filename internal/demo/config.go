@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -94,23 +95,34 @@ func (s *stack) startAlertmanager(ctx context.Context, webhookURL string) error 
 	)
 }
 
-// startPrometheus runs Prometheus scraping the exporter every second, with
-// the generated rules and Alertmanager.
+// startPrometheus runs Prometheus on the example configuration, scraping
+// the exporter every second with the generated rules and Alertmanager.
 func (s *stack) startPrometheus(ctx context.Context, rulesPath string) error {
-	config := fmt.Sprintf(`global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-  evaluation_interval: 1s
-rule_files: [%q]
-alerting:
-  alertmanagers:
-    - static_configs: [{targets: [%q]}]
-scrape_configs:
-  - job_name: zookeeper
-    static_configs: [{targets: [%q]}]
-`, rulesPath, s.opts.amListen, s.opts.exporterListen)
+	example := s.opts.prometheusConfig
+	text, err := os.ReadFile(example)
+	if err != nil {
+		return fmt.Errorf("reading the example Prometheus configuration: %w", err)
+	}
+	var config map[string]any
+	if err := yaml.Unmarshal(text, &config); err != nil {
+		return fmt.Errorf("%s: %w", example, err)
+	}
+	global, err1 := dig(config, "global")
+	alertmanagers, err2 := dig(config, "alerting", "alertmanagers", 0, "static_configs", 0)
+	exporters, err3 := dig(config, "scrape_configs", 0, "static_configs", 0)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return fmt.Errorf("%s: %w", example, err)
+	}
+	// Seconds, not the example's 15s, so that the story moves at once.
+	global["scrape_interval"], global["evaluation_interval"], global["scrape_timeout"] = "1s", "1s", "1s"
+	config["rule_files"] = []any{rulesPath}
+	alertmanagers["targets"] = []any{s.opts.amListen}
+	exporters["targets"] = []any{s.opts.exporterListen}
+	if text, err = yaml.Marshal(config); err != nil {
+		return fmt.Errorf("encoding the Prometheus configuration: %w", err)
+	}
 	path := filepath.Join(s.root, "prometheus.yml")
-	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
+	if err := os.WriteFile(path, text, 0o644); err != nil {
 		return fmt.Errorf("writing the Prometheus configuration: %w", err)
 	}
 	return s.startChild(ctx, "prometheus", "http://"+s.opts.prometheusListen+"/-/ready", s.opts.prometheus,
@@ -119,6 +131,32 @@ scrape_configs:
 		"--web.listen-address="+s.opts.prometheusListen,
 		"--rules.alert.resend-delay=1s",
 	)
+}
+
+// dig returns the mapping at the path of map keys and list indexes.
+func dig(document any, path ...any) (map[string]any, error) {
+	node := document
+	for i, step := range path {
+		switch key := step.(type) {
+		case string:
+			m, _ := node.(map[string]any)
+			node = m[key]
+		case int:
+			l, _ := node.([]any)
+			node = nil
+			if key < len(l) {
+				node = l[key]
+			}
+		}
+		if node == nil {
+			return nil, fmt.Errorf("no %v", path[:i+1])
+		}
+	}
+	m, ok := node.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%v is not a mapping", path)
+	}
+	return m, nil
 }
 
 // notification is the part of Alertmanager's webhook payload the demo

@@ -23,7 +23,7 @@ import (
 type options struct {
 	exporter, prometheus, alertmanager         string
 	exporterListen, prometheusListen, amListen string
-	alertmanagerConfig                         string
+	alertmanagerConfig, prometheusConfig       string
 	voters, observers                          int
 	alertFor                                   time.Duration
 }
@@ -38,6 +38,8 @@ func main() {
 	flag.StringVar(&o.amListen, "alertmanager.listen", "127.0.0.1:9093", "where Alertmanager listens")
 	flag.StringVar(&o.alertmanagerConfig, "alertmanager.config", "examples/alertmanager.yml",
 		"Alertmanager configuration whose routes and inhibit rules the demo uses (receivers are replaced)")
+	flag.StringVar(&o.prometheusConfig, "prometheus.config", "examples/prometheus.yml",
+		"Prometheus configuration the demo starts from (addresses, rule file and intervals are replaced)")
 	flag.IntVar(&o.voters, "voters", 3, "voters in the demo ensemble")
 	flag.IntVar(&o.observers, "observers", 1, "observers in the demo ensemble")
 	flag.DurationVar(&o.alertFor, "alert-for", 10*time.Second,
