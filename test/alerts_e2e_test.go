@@ -89,9 +89,6 @@ type alertStack struct {
 	killed       []*zkcluster.Member
 }
 
-// pageAlerts are the critical quorum alerts; each must page exactly once.
-var pageAlerts = []string{"ZooKeeperQuorumAtRisk", "ZooKeeperQuorumLost"}
-
 func (s *alertStack) logf(format string, args ...any) {
 	s.t.Helper()
 	s.t.Logf("%5.1fs "+format, append([]any{time.Since(s.started).Seconds()}, args...)...)
