@@ -35,9 +35,9 @@ type grafanaDashboard struct {
 func TestDashboards(t *testing.T) {
 	for name, config := range map[string]map[string]any{"defaults": nil, "overrides": overrides} {
 		t.Run(name, func(t *testing.T) {
-			clusterLabel := "cluster"
+			clusterLabel, wantTags := "cluster", []string{"zookeeper", "zookeeper-mixin"}
 			if config != nil {
-				clusterLabel = config["clusterLabel"].(string)
+				clusterLabel, wantTags = config["clusterLabel"].(string), []string{"zk"}
 			}
 			dashboards, err := Dashboards(config)
 			if err != nil {
@@ -45,10 +45,6 @@ func TestDashboards(t *testing.T) {
 			}
 			if len(dashboards) < 2 {
 				t.Fatalf("want the overview and maintenance dashboards, got %d", len(dashboards))
-			}
-			wantTags := []string{"zookeeper", "zookeeper-mixin"}
-			if config != nil {
-				wantTags = []string{"zk"}
 			}
 			uids := map[string]string{}
 			for file, b := range dashboards {
@@ -63,49 +59,56 @@ func TestDashboards(t *testing.T) {
 				if !reflect.DeepEqual(d.Tags, wantTags) || d.Refresh != "30s" {
 					t.Errorf("%s: tags %v refresh %q, want %v and 30s from _config", file, d.Tags, d.Refresh, wantTags)
 				}
-				vars := map[string]bool{}
-				for _, v := range d.Templating.List {
-					vars[v.Name] = true
-					switch v.Name {
-					case "datasource":
-						if v.Type != "datasource" || v.Query != "prometheus" {
-							t.Errorf("%s: datasource variable is %s/%v, want a prometheus datasource variable", file, v.Type, v.Query)
-						}
-					default:
-						checkDatasource(t, file, "variable "+v.Name, v.Datasource)
-					}
-				}
-				for _, v := range []string{"datasource", "cluster", "job", "ensemble"} {
-					if !vars[v] {
-						t.Errorf("%s: want a %s variable, have %v", file, v, vars)
-					}
-				}
-				ids := map[int]string{}
-				var walk func([]grafanaPanel)
-				walk = func(panels []grafanaPanel) {
-					for _, p := range panels {
-						if prev, ok := ids[p.ID]; ok || p.ID == 0 {
-							t.Errorf("%s: panel %q has id %d, also used by %q", file, p.Title, p.ID, prev)
-						}
-						ids[p.ID] = p.Title
-						walk(p.Panels)
-						if p.Type == "row" {
-							continue
-						}
-						checkDatasource(t, file, "panel "+p.Title, p.Datasource)
-						if len(p.Targets) == 0 {
-							t.Errorf("%s: panel %q has no queries", file, p.Title)
-						}
-						for _, target := range p.Targets {
-							ds, _ := target["datasource"].(map[string]any)
-							checkDatasource(t, file, "a query of panel "+p.Title, ds)
-							checkReplicaSafe(t, file, p.Title, target["expr"].(string), clusterLabel)
-						}
-					}
-				}
-				walk(d.Panels)
+				checkVariables(t, file, d)
+				checkPanels(t, file, d.Panels, clusterLabel, map[int]string{})
 			}
 		})
+	}
+}
+
+func checkVariables(t *testing.T, file string, d grafanaDashboard) {
+	t.Helper()
+	vars := map[string]bool{}
+	for _, v := range d.Templating.List {
+		vars[v.Name] = true
+		switch v.Name {
+		case "datasource":
+			if v.Type != "datasource" || v.Query != "prometheus" {
+				t.Errorf("%s: datasource variable is %s/%v, want a prometheus datasource variable", file, v.Type, v.Query)
+			}
+		default:
+			checkDatasource(t, file, "variable "+v.Name, v.Datasource)
+		}
+	}
+	for _, v := range []string{"datasource", "cluster", "job", "ensemble"} {
+		if !vars[v] {
+			t.Errorf("%s: want a %s variable, have %v", file, v, vars)
+		}
+	}
+}
+
+// checkPanels walks panels and rows: unique ids, the datasource variable
+// everywhere, replica-safe queries.
+func checkPanels(t *testing.T, file string, panels []grafanaPanel, clusterLabel string, ids map[int]string) {
+	t.Helper()
+	for _, p := range panels {
+		if prev, ok := ids[p.ID]; ok || p.ID == 0 {
+			t.Errorf("%s: panel %q has id %d, also used by %q", file, p.Title, p.ID, prev)
+		}
+		ids[p.ID] = p.Title
+		checkPanels(t, file, p.Panels, clusterLabel, ids)
+		if p.Type == "row" {
+			continue
+		}
+		checkDatasource(t, file, "panel "+p.Title, p.Datasource)
+		if len(p.Targets) == 0 {
+			t.Errorf("%s: panel %q has no queries", file, p.Title)
+		}
+		for _, target := range p.Targets {
+			ds, _ := target["datasource"].(map[string]any)
+			checkDatasource(t, file, "a query of panel "+p.Title, ds)
+			checkReplicaSafe(t, file, p.Title, target["expr"].(string), clusterLabel)
+		}
 	}
 }
 
