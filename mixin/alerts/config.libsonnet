@@ -40,6 +40,16 @@ local util = import 'util.libsonnet';
           ),
           util.alert(
             c,
+            'ZooKeeperVoterSetFromConfiguration',
+            'info',
+            // min: as long as one replica learns the live voter set, fine.
+            'min by (%(clusterLabel)s, ensemble) (zookeeper_ensemble_voter_set_source{%(zookeeperSelector)s, source="configuration"}) == 1' % c,
+            c.configFindingsFor,
+            "The exporter computes a ZooKeeper ensemble's quorum from its own configuration.",
+            "No member of ZooKeeper ensemble {{ $labels.ensemble }} tells the exporter the ensemble's own voter set (conf), so quorum size and margin come from the exporter's configuration and miss any dynamic reconfiguration. Allow conf in 4lw.commands.whitelist or configure the AdminServer.",
+          ),
+          util.alert(
+            c,
             'ZooKeeperCommandNotAllowed',
             'warning',
             'max by (%(clusterLabel)s, ensemble, member, command) (zookeeper_command_allowed{%(zookeeperSelector)s, command=~"%(requiredCommands)s"}) == 0' % c,
