@@ -371,25 +371,45 @@ func startDaemon(t *testing.T, name, binary string, args func(address string) []
 	return d.base, d.logs
 }
 
-// startDaemonProcess is startDaemon, returning the process too.
+// startDaemonProcess is startDaemon, returning the process too. A free
+// port can be taken between freePort and the server's bind (outgoing
+// connections use the same range): a server that could not bind its port
+// is started again on another.
 func startDaemonProcess(t *testing.T, name, binary string, args func(address string) []string) *daemon {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		d, err := tryDaemon(t, name, binary, args)
+		if err == nil {
+			return d
+		}
+		if attempt == 3 || !strings.Contains(d.logs.String(), "address already in use") {
+			t.Fatalf("%v\n%s", err, d.logs)
+		}
+		t.Logf("%s: port taken, starting it again: %v", name, err)
+	}
+}
+
+// tryDaemon starts the server once and waits until it is ready or exited.
+func tryDaemon(t *testing.T, name, binary string, args func(address string) []string) (*daemon, error) {
 	t.Helper()
 	address := freePort(t)
 	d := &daemon{name: name, base: "http://" + address, logs: &lockedBuffer{}, exited: make(chan struct{})}
 	d.cmd = exec.Command(binary, args(address)...)
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
 	if err := d.cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", name, err)
+		return d, fmt.Errorf("starting %s: %w", name, err)
 	}
 	go func() {
 		_ = d.cmd.Wait()
 		close(d.exited)
 	}()
 	t.Cleanup(d.kill)
+	var exitErr error
 	pollUntil(t, name+" ready", func() (bool, string) {
 		select {
 		case <-d.exited:
-			t.Fatalf("%s exited: %v\n%s", name, d.cmd.ProcessState, d.logs)
+			exitErr = fmt.Errorf("%s exited: %v", name, d.cmd.ProcessState)
+			return true, ""
 		default:
 		}
 		response, err := http.Get(d.base + "/-/ready")
@@ -399,7 +419,7 @@ func startDaemonProcess(t *testing.T, name, binary string, args func(address str
 		response.Body.Close()
 		return response.StatusCode == http.StatusOK, response.Status
 	})
-	return d
+	return d, exitErr
 }
 
 // startAlertmanager runs Alertmanager with the example configuration's
