@@ -88,6 +88,10 @@ func (w *writer) round(r *ensemble.Round) {
 func (w *writer) ensemble(r *ensemble.Round) {
 	name := r.Ensemble.Name
 	q := r.Quorum()
+	w.gauge(membersSpec, float64(len(r.Members)), name)
+	if r.DNS != nil {
+		w.gauge(dnsOKSpec, boolValue(r.DNS.OK), name)
+	}
 	w.gauge(votersSpec, float64(q.Voters), name)
 	w.gauge(observersSpec, float64(q.Observers), name)
 	w.gauge(quorumSizeSpec, float64(q.QuorumSize), name)

@@ -89,6 +89,8 @@ var figureSpecs = []struct {
 
 // Per ensemble.
 var (
+	membersSpec        = ensembleGauge("members", "Members probed: configured, or given by the ensemble's DNS name.")
+	dnsOKSpec          = ensembleGauge("dns_lookup_ok", "For an ensemble whose members come from DNS: 1 if the last lookup of its name succeeded, 0 if it failed (the members it gave last are still probed).")
 	votersSpec         = ensembleGauge("voters", "Voters in the voter set in force (see voter_set_source), unseen ones included; weight-0 members never count.")
 	observersSpec      = ensembleGauge("observers", "Configured members that do not vote: observers, and members the ensemble does not count as voters.")
 	quorumSizeSpec     = ensembleGauge("quorum_size", "Fewest voters that can form a quorum: floor(voters/2)+1, or for hierarchical quorums the fewest that hold more than half the weight of more than half the groups.")

@@ -53,6 +53,8 @@ type Ensemble struct {
 	// AdminPort, when set, is every member's AdminServer port: the fallback
 	// for words the members' whitelist refuses.
 	AdminPort int `yaml:"admin_port"`
+	// DNS, when set, gives the members instead of listing them.
+	DNS *DNSConfig `yaml:"dns"`
 
 	// Standalone is set when the ensemble's zoo.cfg makes one server that
 	// runs alone (no server.N lines, or one voter while standaloneEnabled

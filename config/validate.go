@@ -151,6 +151,10 @@ func memberReporter(ensemble *Ensemble, index int, member *Member, report report
 }
 
 func (c *Config) validateMembers(ensemble *Ensemble, report reporter) {
+	if ensemble.DNS != nil {
+		validateDNS(ensemble, report)
+		return
+	}
 	if len(ensemble.Members) == 0 {
 		if !ensemble.zooCfgFailed {
 			report(ensemble.line, "ensemble %q has no members", ensemble.Name)

@@ -25,6 +25,9 @@ type Round struct {
 	// (the configuration's was used instead).
 	VoterSetError error
 	Availability  Availability
+	// DNS is how the lookup of the ensemble's DNS name went; nil when its
+	// members are configured.
+	DNS *DNSStatus
 }
 
 // Quorum is the round's quorum state.

@@ -11,6 +11,7 @@ type SelfMetrics struct {
 	probeErrors  *prometheus.CounterVec
 	probeRounds  *prometheus.CounterVec
 	sharedRounds *prometheus.CounterVec
+	dnsErrors    *prometheus.CounterVec
 }
 
 func newSelfMetrics() *SelfMetrics {
@@ -27,12 +28,16 @@ func newSelfMetrics() *SelfMetrics {
 			Name: "zookeeper_exporter_probe_rounds_shared_total",
 			Help: "Scrapes that joined a probe round already in flight instead of starting their own.",
 		}, []string{"ensemble"}),
+		dnsErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zookeeper_exporter_dns_lookup_errors_total",
+			Help: "Lookups of an ensemble's DNS name that failed; its last members stay.",
+		}, []string{"ensemble"}),
 	}
 }
 
 // Collectors returns the counters, to register once.
 func (m *SelfMetrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.probeErrors, m.probeRounds, m.sharedRounds}
+	return []prometheus.Collector{m.probeErrors, m.probeRounds, m.sharedRounds, m.dnsErrors}
 }
 
 // forget drops the series of ensembles and members that the new
@@ -41,7 +46,7 @@ func (m *SelfMetrics) forget(old, current *config.Config) {
 	for _, ensemble := range old.Ensembles {
 		kept := current.Ensemble(ensemble.Name)
 		if kept == nil {
-			for _, vec := range []*prometheus.CounterVec{m.probeErrors, m.probeRounds, m.sharedRounds} {
+			for _, vec := range []*prometheus.CounterVec{m.probeErrors, m.probeRounds, m.sharedRounds, m.dnsErrors} {
 				vec.DeletePartialMatch(prometheus.Labels{"ensemble": ensemble.Name})
 			}
 			continue

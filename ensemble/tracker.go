@@ -35,6 +35,7 @@ type tracker struct {
 	// confAllowed records, by member address, whether its whitelist lets
 	// conf through, for the members asked so far.
 	confAllowed map[string]bool
+	dns         dnsMembers
 	// publishing keeps subscribers' calls for this ensemble in order.
 	publishing sync.Mutex
 }
@@ -59,6 +60,7 @@ func (t *tracker) setSetup(s *setup) {
 // a scrape that cannot wait takes what is known.
 type flight struct {
 	setup   *setup
+	dns     *DNSStatus
 	started time.Time
 	done    chan struct{}
 	result  *Round // set before done closes
@@ -94,8 +96,8 @@ func (g *roundGroup) finish() {
 // cancellation from the scrapes: it ends when every member has answered or
 // reached its own timeout, so a member never has two probes in flight.
 func (r *Registry) start(t *tracker, slots chan struct{}) *flight {
-	s := t.currentSetup()
-	f := &flight{setup: s, started: time.Now(), done: make(chan struct{}), members: make([]*ProbedMember, len(s.ensemble.Members))}
+	s, dns := r.withDNSMembers(t, t.currentSetup())
+	f := &flight{setup: s, dns: dns, started: time.Now(), done: make(chan struct{}), members: make([]*ProbedMember, len(s.ensemble.Members))}
 	go func() {
 		var wg sync.WaitGroup
 		for i, member := range s.ensemble.Members {
@@ -151,6 +153,7 @@ func (r *Registry) recordError(ensemble, member, word string, err error) {
 // complete derives and publishes a round whose every member has answered.
 func (r *Registry) complete(t *tracker, f *flight) *Round {
 	round := r.assemble(t, f.setup, f.members, f.started)
+	round.DNS = f.dns
 	t.publishing.Lock()
 	defer t.publishing.Unlock()
 	t.mu.Lock()
@@ -179,7 +182,7 @@ func (r *Registry) partial(t *tracker, f *flight) *Round {
 	}
 	f.mu.Unlock()
 	round := r.assemble(t, f.setup, members, f.started)
-	round.Partial = true
+	round.Partial, round.DNS = true, f.dns
 	t.mu.Lock()
 	round.Availability = t.availability
 	t.mu.Unlock()
@@ -217,5 +220,5 @@ func (r *Registry) configured(ensemble, member string) bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	e := r.config.Ensemble(ensemble)
-	return e != nil && (member == "" || e.Member(member) != nil)
+	return e != nil && (member == "" || e.DNS != nil || e.Member(member) != nil)
 }
