@@ -121,6 +121,18 @@ local modes = import 'modes.libsonnet';
           w=8,
           min=0,
         ),
+        lib.timeseries(
+          'Ensemble packets',
+          [
+            // Recording rules (mixin/rules): each member counted once, whatever
+            // the number of exporter replicas. They carry no job label.
+            t('max by (ensemble) (ensemble:zookeeper_packets_received:rate{%s=~"$cluster", ensemble=~"$ensemble"})' % cl, '{{ensemble}} received'),
+            t('-max by (ensemble) (ensemble:zookeeper_packets_sent:rate{%s=~"$cluster", ensemble=~"$ensemble"})' % cl, '{{ensemble}} sent'),
+          ],
+          unit='pps',
+          w=24,
+          description="All members of the ensemble together, over the rules' rate interval. Received above the axis, sent below.",
+        ),
 
         lib.row('Data'),
         lib.timeseries('Znodes', [t('max by (ensemble) (zookeeper_znodes{%s})' % s, '{{ensemble}}')], w=6, min=0),
