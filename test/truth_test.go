@@ -186,7 +186,7 @@ func logOnFailure(t *testing.T, what string, logs *lockedBuffer) {
 // exporter reading the same zoo.cfg. A hierarchical quorum is more than
 // half of the groups, each by more than half its weight, so two losses in
 // one group and one in another leave margin 0, where a simple majority of
-// 9 would still say 2. The overlapping scrapes run on the healthy ensemble
+// 9 would still say 1. The overlapping scrapes run on the healthy ensemble
 // first, with one member frozen.
 func TestTruthHierarchical(t *testing.T) {
 	if testing.Short() {
@@ -346,9 +346,9 @@ func missingFrom(a, b []string) []string {
 }
 
 // The live voter set's ensembles: one reconfigured 3 -> 5 -> 3 under an
-// exporter still configured with its first 3 voters; one whose third
-// voter the exporter is configured to find where it does not listen, and
-// whose observer it is configured to take for a voter.
+// exporter still configured with its first 3 voters; one with a follower
+// the exporter is configured to find where it does not listen, and an
+// observer it is configured to take for a voter.
 const (
 	reconfigEnsemble = "truth-reconfig"
 	cutoffEnsemble   = "truth-cutoff"
