@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -785,8 +786,9 @@ func (w *webhookReceiver) dump() string {
 	for _, notification := range w.notifications {
 		fmt.Fprintf(&b, "%s (%s):", notification.path, notification.Status)
 		for _, alert := range notification.Alerts {
-			fmt.Fprintf(&b, " %s{ensemble=%q,instance=%q}=%s", alert.Labels["alertname"], alert.Labels["ensemble"],
-				alert.Labels["instance"], alert.Status)
+			labels := maps.Clone(alert.Labels)
+			delete(labels, "alertname")
+			fmt.Fprintf(&b, " %s%v=%s", alert.Labels["alertname"], labels, alert.Status)
 		}
 		b.WriteString("\n")
 	}

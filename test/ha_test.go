@@ -93,6 +93,12 @@ func (s *haStack) logOnFailure() {
 		return
 	}
 	s.t.Logf("webhook notifications:\n%s", s.pager.dump())
+	for _, prometheus := range s.prometheus {
+		s.t.Logf("%s /api/v1/alerts:\n%s", prometheus.name, fetchForLog(prometheus.base+"/api/v1/alerts"))
+	}
+	for _, alertmanager := range s.alertmanagers {
+		s.t.Logf("%s /api/v2/alerts:\n%s", alertmanager.name, fetchForLog(alertmanager.base+"/api/v2/alerts"))
+	}
 	for _, d := range append(append(append([]*daemon{}, s.exporters...), s.prometheus...), s.alertmanagers...) {
 		s.t.Logf("%s (%s) logs:\n%s", d.name, d.base, d.logs)
 	}
