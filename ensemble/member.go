@@ -48,6 +48,9 @@ type ProbedMember struct {
 	Err      error
 	Reason   string
 	Duration time.Duration
+	// standsFor is, for a member of unknown server id, the live voter it is
+	// taken for in the quorum arithmetic (see pairUnknown).
+	standsFor int
 }
 
 // Figure names one of a member's numbers.

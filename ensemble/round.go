@@ -59,8 +59,12 @@ func derive(r *Round, live *Membership) {
 	}
 	members := make([]quorum.Member, len(r.Members))
 	for i, m := range r.Members {
+		id := m.ServerID
+		if id == 0 {
+			id = m.standsFor
+		}
 		members[i] = quorum.Member{
-			Name: m.Address, ID: m.ServerID, Datacenter: m.Datacenter,
+			Name: m.Address, ID: id, Datacenter: m.Datacenter,
 			Voter: m.Voter, Up: m.Up, Mode: m.Mode, Zxid: m.Zxid, ZxidKnown: m.ZxidKnown,
 			LeaderNotServing: m.LeaderNotServing, LeaderVoters: m.LeaderVoters,
 		}

@@ -145,6 +145,9 @@ func fromMembership(members []*ProbedMember, live *Membership, configured *confi
 	for _, m := range members {
 		m.Voter = m.ServerID > 0 && isVoter[m.ServerID] && m.Mode != zk.ModeObserver
 	}
+	if live.Groups == nil {
+		set.Unconfigured = pairUnknown(members, set.Unconfigured)
+	}
 	r, err := rule(ids, live.Groups, live.Weights)
 	if err != nil {
 		return set, fmt.Errorf("the ensemble's own quorum rule: %w", err)
@@ -152,6 +155,24 @@ func fromMembership(members []*ProbedMember, live *Membership, configured *confi
 	set.Quorum = quorum.VoterSet{Rule: r, Unseen: set.Unconfigured}
 	set.Matches = matches(ids, configured, members)
 	return set, nil
+}
+
+// pairUnknown lets configured voters whose server id is unknown (the
+// membership does not list their address: a typo, another name for the
+// host) stand for live voters no configured member stands for. Under a
+// simple majority any pairing gives the same margin; the member's
+// server_id stays unknown. It returns the live voters left unpaired.
+func pairUnknown(members []*ProbedMember, unconfigured []int) []int {
+	for _, m := range members {
+		if len(unconfigured) == 0 {
+			break
+		}
+		if m.ServerID == 0 && m.Member.Voter() && m.Mode != zk.ModeObserver {
+			m.Voter, m.standsFor = true, unconfigured[0]
+			unconfigured = unconfigured[1:]
+		}
+	}
+	return unconfigured
 }
 
 // fromConfiguration decides the voters from the configuration: configured
