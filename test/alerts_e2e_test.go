@@ -40,7 +40,7 @@ func TestAlertsEndToEnd(t *testing.T) {
 
 	const ensemble = "alerts-e2e"
 	cluster := zkcluster.StartT(t, zkcluster.Options{Voters: 3})
-	config := writeClusterConfig(t, ensemble, cluster, 500*time.Millisecond)
+	config := writeClusterConfig(t, ensemble, cluster, time.Second)
 	replicaA, replicaALogs, _ := startExporter(t, "--config.file="+config)
 	replicaB, replicaBLogs, _ := startExporter(t, "--config.file="+config)
 	dir := t.TempDir()
@@ -195,10 +195,10 @@ func (s *alertStack) pageQuorumLost() {
 	})
 	// Both dead voters and the survivor, which answers but cannot serve
 	// without a quorum, are the same outage: QuorumLost inhibits them.
-	// QuorumLost > QuorumAtRisk is not checked: QuorumAtRisk needs margin
-	// 0 and resolves on the first evaluation that sees margin -1, while
-	// QuorumLost fires only its "for" later, so Alertmanager never holds
-	// both active at once and there is nothing to inhibit.
+	// QuorumLost > QuorumAtRisk is not checked: the rules make them
+	// exclude each other, so Alertmanager never holds both active at once
+	// and there is nothing to inhibit; QuorumAtRisk firing together with
+	// QuorumLost would be a second page, which the page count refuses.
 	pollUntil(s.t, "both ZooKeeperVoterDown inhibited by ZooKeeperQuorumLost in Alertmanager",
 		inhibited(s.alertmanager, s.ensemble, "ZooKeeperQuorumLost", "ZooKeeperVoterDown", 2))
 	pollUntil(s.t, "ZooKeeperMemberNotServing inhibited by ZooKeeperQuorumLost in Alertmanager",
@@ -469,7 +469,7 @@ func startAlertmanager(t *testing.T, binary, dir, webhookURL string) (string, *l
 }
 
 // startPrometheus runs Prometheus scraping the exporters as job "zookeeper"
-// every second, with the rule file in place from the start (an alert's
+// every two seconds (a loaded machine's members may take a second to answer), with the rule file in place from the start (an alert's
 // pending time is lost across a reload) and Alertmanager to send to.
 func startPrometheus(t *testing.T, binary, dir, rulesPath string, exporters []string, alertmanagerAddress string) (string, *lockedBuffer) {
 	t.Helper()
@@ -478,8 +478,8 @@ func startPrometheus(t *testing.T, binary, dir, rulesPath string, exporters []st
 		t.Fatal(err)
 	}
 	config := fmt.Sprintf(`global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
+  scrape_interval: 2s
+  scrape_timeout: 2s
   evaluation_interval: 1s
 rule_files: [%q]
 alerting:
