@@ -195,15 +195,19 @@ func (s *alertStack) pageQuorumLost() {
 	})
 	// Both dead voters and the survivor, which answers but cannot serve
 	// without a quorum, are the same outage: QuorumLost inhibits them.
-	// QuorumLost > QuorumAtRisk is not checked: the rules make them
-	// exclude each other, so Alertmanager never holds both active at once
-	// and there is nothing to inhibit; QuorumAtRisk firing together with
-	// QuorumLost would be a second page, which the page count refuses.
+	// QuorumLost > QuorumAtRisk is not checked in Alertmanager: the rules
+	// make them exclude each other, so there is nothing to inhibit. That
+	// they never fired at the same evaluation is checked on ALERTS.
 	pollUntil(s.t, "both ZooKeeperVoterDown inhibited by ZooKeeperQuorumLost in Alertmanager",
 		inhibited(s.alertmanager, s.ensemble, "ZooKeeperQuorumLost", "ZooKeeperVoterDown", 2))
 	pollUntil(s.t, "ZooKeeperMemberNotServing inhibited by ZooKeeperQuorumLost in Alertmanager",
 		inhibited(s.alertmanager, s.ensemble, "ZooKeeperQuorumLost", "ZooKeeperMemberNotServing", 1))
 	s.logf("paged for ZooKeeperQuorumLost, member alerts inhibited")
+	both := fmt.Sprintf(`max_over_time(count(ALERTS{alertstate="firing",ensemble=%q,`+
+		`alertname=~"ZooKeeperQuorumAtRisk|ZooKeeperQuorumLost"})[2m:1s])`, s.ensemble)
+	if value, err := prometheusQuery(s.prometheus, both); err != nil || value != "1" {
+		s.t.Errorf("ZooKeeperQuorumAtRisk and ZooKeeperQuorumLost firing at once: %s = %q, %v", both, value, err)
+	}
 	// ZooKeeperQuorumAtRisk's one episode is over by now: any copy from
 	// the second replica would have arrived long ago.
 	s.expectOnePage("ZooKeeperQuorumAtRisk")
