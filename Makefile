@@ -58,8 +58,13 @@ fmt:
 mixin: deps
 	$(MAKE) -C mixin
 
+# demo runs the whole stack on loopback until Ctrl-C: the ensemble, the
+# exporter, Prometheus with the generated rules and Alertmanager with
+# examples/alertmanager.yml (internal/demo). Not `go run`, which exits 1 on
+# Ctrl-C whatever the demo does.
 demo: deps build
-	$(GO) run ./internal/demo -exporter ./$(BIN)
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT INT TERM && \
+	$(GO) build -o "$$dir/demo" ./internal/demo && "$$dir/demo" -exporter ./$(BIN)
 
 # bench runs every Go benchmark (allocations reported) BENCH_COUNT times
 # into bench-<commit>.txt, a file benchstat compares with another commit's:
