@@ -30,33 +30,20 @@ func TestDemo(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", demoBinary, "../internal/demo").CombinedOutput(); err != nil {
 		t.Fatalf("building the demo: %v\n%s", err, out)
 	}
-	cmd := exec.Command(demoBinary, "-exporter", exporterBinary,
-		"-listen", freePort(t), "-prometheus.listen", freePort(t), "-alertmanager.listen", freePort(t),
-		"-alertmanager.config", filepath.Join("..", "examples", "alertmanager.yml"),
-		"-prometheus.config", filepath.Join("..", "examples", "prometheus.yml"), "-alert-for", "3s")
-	output := &lockedBuffer{}
-	cmd.Stderr = output
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	var d *runningDemo
+	for attempt := 1; d == nil; attempt++ {
+		d = startDemo(t, demoBinary)
+		if d.guide == nil {
+			// A free port may be taken before the demo binds it.
+			if attempt == 1 && strings.Contains(d.output.String(), "address already in use") {
+				d = nil
+				continue
+			}
+			t.Fatalf("the demo printed no complete guide:\n%s", d.output)
+		}
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	guide := make(chan *demoGuide, 1)
-	go func() {
-		readDemoGuide(bufio.NewScanner(stdout), output, guide)
-		exited <- cmd.Wait()
-	}()
-	var g *demoGuide
-	t.Cleanup(func() { stopDemo(t, cmd, exited, g, output) })
-	select {
-	case g = <-guide:
-	case <-time.After(2 * time.Minute):
-		t.Fatalf("the demo printed no guide within 2 minutes:\n%s", output)
-	}
-	if g == nil || g.dir == "" || g.prometheus == "" {
+	cmd, exited, g, output := d.cmd, d.exited, d.guide, d.output
+	if g.dir == "" || g.prometheus == "" {
 		t.Fatalf("the demo's guide lacks its directory or the Prometheus URL:\n%s", output)
 	}
 	followStoryToAtRisk(t, g, output)
@@ -81,6 +68,45 @@ func TestDemo(t *testing.T) {
 	if _, err := os.Stat(g.dir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the demo's directory %s is still there after Ctrl-C (%v)", g.dir, err)
 	}
+}
+
+// runningDemo is the demo program started by a test.
+type runningDemo struct {
+	cmd    *exec.Cmd
+	exited chan error // receives Wait's result, once
+	output *lockedBuffer
+	guide  *demoGuide // nil if the demo ended before printing all of it
+}
+
+// startDemo runs the demo on free ports and waits for its guide; it is
+// stopped in t.Cleanup.
+func startDemo(t *testing.T, binary string) *runningDemo {
+	t.Helper()
+	d := &runningDemo{exited: make(chan error, 1), output: &lockedBuffer{}}
+	d.cmd = exec.Command(binary, "-exporter", exporterBinary,
+		"-listen", freePort(t), "-prometheus.listen", freePort(t), "-alertmanager.listen", freePort(t),
+		"-alertmanager.config", filepath.Join("..", "examples", "alertmanager.yml"),
+		"-prometheus.config", filepath.Join("..", "examples", "prometheus.yml"), "-alert-for", "3s")
+	d.cmd.Stderr = d.output
+	stdout, err := d.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	guide := make(chan *demoGuide, 1)
+	go func() {
+		readDemoGuide(bufio.NewScanner(stdout), d.output, guide)
+		d.exited <- d.cmd.Wait()
+	}()
+	t.Cleanup(func() { stopDemo(t, d) })
+	select {
+	case d.guide = <-guide:
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("the demo printed no guide within 2 minutes:\n%s", d.output)
+	}
+	return d
 }
 
 // demoGuide is what the demo printed: where things run and the story.
@@ -207,18 +233,18 @@ func followStoryToAtRisk(t *testing.T, g *demoGuide, output *lockedBuffer) {
 
 // stopDemo makes sure the demo and what it started are gone when the test
 // ends early: Ctrl-C first, then SIGKILL (its servers die with it).
-func stopDemo(t *testing.T, cmd *exec.Cmd, exited chan error, g *demoGuide, output *lockedBuffer) {
-	_ = cmd.Process.Signal(os.Interrupt)
+func stopDemo(t *testing.T, d *runningDemo) {
+	_ = d.cmd.Process.Signal(os.Interrupt)
 	select {
-	case err := <-exited:
-		exited <- err
+	case err := <-d.exited:
+		d.exited <- err
 	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
+		_ = d.cmd.Process.Kill()
 	}
-	if g != nil && g.dir != "" {
-		_ = os.RemoveAll(g.dir)
+	if d.guide != nil && d.guide.dir != "" {
+		_ = os.RemoveAll(d.guide.dir)
 	}
 	if t.Failed() {
-		t.Logf("demo output:\n%s", output)
+		t.Logf("demo output:\n%s", d.output)
 	}
 }

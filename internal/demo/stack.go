@@ -116,7 +116,11 @@ func (s *stack) startChild(ctx context.Context, name, readyURL, binary string, a
 	for {
 		select {
 		case <-c.exited:
-			return fmt.Errorf("%s exited while starting: %s", name, tail(logPath))
+			log := tail(logPath)
+			if strings.Contains(log, "address already in use") {
+				log += "\n(a port is taken: -listen, -prometheus.listen and -alertmanager.listen choose others)"
+			}
+			return fmt.Errorf("%s exited while starting: %s", name, log)
 		case <-ctx.Done():
 			return fmt.Errorf("%s not ready at %s: %w", name, readyURL, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
