@@ -62,7 +62,7 @@ func newApp(opts *options) *kingpin.Application {
 		"With no source flag it probes localhost:2181, a local server's default.")
 	opts.source.register(app)
 	app.Flag("config.check", "Validate the configuration, print every problem, and exit: 0 if valid.").BoolVar(&opts.checkOnly)
-	app.Flag("zookeeper.max-concurrent-probes", "Members probed at once across all ensembles, each on two connections. 0: every configured member at once (at least 64).").
+	app.Flag("zookeeper.max-concurrent-probes", "Members probed at once across all ensembles, each on two connections. 0: a quarter of the configured members (64 to 1024), so that all are probed within four round trips.").
 		Default("0").IntVar(&opts.engine.MaxConcurrentProbes)
 	app.Flag("zookeeper.conf-refresh-interval", "How often the ensembles' own membership (conf) is read again when no election or change of voters calls for it sooner.").
 		Default(ensemble.DefaultConfRefresh.String()).DurationVar(&opts.engine.ConfRefresh)

@@ -177,15 +177,15 @@ type gatedClient struct {
 	gate  chan struct{}
 }
 
-func (c *gatedClient) Command(ctx context.Context, address, word string) ([]byte, error) {
+func (c *gatedClient) CommandFunc(ctx context.Context, address, word string, use func([]byte) error) error {
 	if address == c.gated {
 		select {
 		case <-c.gate:
 		case <-ctx.Done():
-			return nil, &zk.Error{Word: word, Address: address, Reason: zk.ReasonTimeout, Err: ctx.Err()}
+			return &zk.Error{Word: word, Address: address, Reason: zk.ReasonTimeout, Err: ctx.Err()}
 		}
 	}
-	return c.ScriptedClient.Command(ctx, address, word)
+	return c.ScriptedClient.CommandFunc(ctx, address, word, use)
 }
 
 // A reload with the same configuration changes nothing: the outage in

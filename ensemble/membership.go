@@ -86,10 +86,14 @@ type confAnswer struct {
 func (r *Registry) askConf(s *setup, address string) confAnswer {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
-	answer, err := s.client.Command(ctx, address, wordConf)
+	a := ask(ctx, s.client, address, wordConf)
+	err := a.err
+	if err == nil {
+		err = a.parseErr
+	}
 	var conf *zk.Conf
 	if err == nil {
-		conf, err = zk.ParseConf(answer)
+		conf = a.value.(*zk.Conf)
 	}
 	allowed := !zk.IsNotWhitelisted(err)
 	if err != nil && allowed && !errors.Is(err, zk.ErrNotServing) {

@@ -19,10 +19,31 @@ const (
 	wordIsro = "isro"
 )
 
-// WordClient sends one word to one member; zk.Client satisfies it, and
+// WordClient sends one word to one member and hands the answer to use,
+// valid only during the call (zk.Client reads it into a pooled buffer);
 // tests count calls through it.
 type WordClient interface {
-	Command(ctx context.Context, address, word string) ([]byte, error)
+	CommandFunc(ctx context.Context, address, word string, use func(answer []byte) error) error
+}
+
+// parsers turn each word's answer into what the probe keeps, while the
+// answer's buffer is still valid.
+var parsers = map[string]func([]byte) (any, error){
+	wordSrvr: func(b []byte) (any, error) { return zk.ParseSrvr(b) },
+	wordMntr: func(b []byte) (any, error) { return zk.ParseMntr(b) },
+	wordConf: func(b []byte) (any, error) { return zk.ParseConf(b) },
+	wordRuok: func(b []byte) (any, error) { return zk.ParseRuok(b) },
+	wordIsro: func(b []byte) (any, error) { return zk.ParseIsro(b) },
+}
+
+// ask sends one word and parses its answer.
+func ask(ctx context.Context, client WordClient, address, word string) answer {
+	a := answer{word: word}
+	a.err = client.CommandFunc(ctx, address, word, func(b []byte) error {
+		a.value, a.parseErr = parsers[word](b)
+		return nil
+	})
+	return a
 }
 
 // AdminCaller calls one AdminServer command; zk.AdminClient satisfies it.
@@ -38,11 +59,13 @@ type memberProber struct {
 	onError  func(word string, err error)
 }
 
-// answer is one word's outcome.
+// answer is one word's outcome: err when it got no answer, parseErr when
+// the answer was not what ZooKeeper sends.
 type answer struct {
-	word  string
-	bytes []byte
-	err   error
+	word     string
+	value    any
+	err      error
+	parseErr error
 }
 
 // probe asks one member srvr and mntr at once, on two connections, within
@@ -68,24 +91,18 @@ func (p *memberProber) probe(ctx context.Context, configured *config.Member) *Pr
 		p.fail(m, wordSrvr, srvr.err)
 		return m
 	}
-	if data, ok := p.take(m, srvr); ok {
-		parsed, err := zk.ParseSrvr(data)
-		if err != nil {
-			// Not srvr's answer (garbage, HTTP, cut short): nothing to count
-			// as an answering member, whatever mntr said.
-			*m = ProbedMember{Member: configured, ServerID: configured.ServerID, Mode: zk.ModeUnknown, Allowed: map[string]bool{}}
-			p.fail(m, wordSrvr, err)
-			return m
-		}
-		m.takeSrvr(parsed)
+	if srvr.err == nil && srvr.parseErr != nil {
+		// Not srvr's answer (garbage, HTTP, cut short): nothing to count as
+		// an answering member, whatever mntr said.
+		p.fail(m, wordSrvr, srvr.parseErr)
+		return m
+	}
+	if value, ok := p.take(m, srvr); ok {
+		m.takeSrvr(value.(*zk.Srvr))
 	}
 	srvrAnswered := m.ZxidKnown
-	if data, ok := p.take(m, mntr); ok {
-		if parsed, err := zk.ParseMntr(data); err != nil {
-			p.fail(m, wordMntr, err)
-		} else {
-			m.takeMntr(parsed, srvrAnswered)
-		}
+	if value, ok := p.take(m, mntr); ok {
+		m.takeMntr(value.(*zk.Mntr), srvrAnswered)
 	} else if m.refused(wordMntr) {
 		p.adminMonitor(ctx, m, srvrAnswered)
 	}
@@ -111,8 +128,7 @@ func (p *memberProber) askAll(ctx context.Context, address string, words ...stri
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			data, err := p.words.Command(ctx, address, word)
-			answers[i] = answer{word: word, bytes: data, err: err}
+			answers[i] = ask(ctx, p.words, address, word)
 		}()
 	}
 	wg.Wait()
@@ -125,15 +141,19 @@ func unreachable(err error) bool {
 	return err != nil && !errors.Is(err, zk.ErrNotServing) && !zk.IsNotWhitelisted(err)
 }
 
-// take records one word's outcome on m and returns its data when there is
-// data to parse. "Not serving" and "not whitelisted" are answers: the member
+// take records one word's outcome on m and returns its parsed answer when
+// there is one. "Not serving" and "not whitelisted" are answers: the member
 // is up.
-func (p *memberProber) take(m *ProbedMember, a answer) ([]byte, bool) {
+func (p *memberProber) take(m *ProbedMember, a answer) (any, bool) {
 	switch {
+	case a.err == nil && a.parseErr != nil:
+		m.Up = true
+		m.Allowed[a.word] = true
+		p.fail(m, a.word, a.parseErr)
 	case a.err == nil:
 		m.Up = true
 		m.Allowed[a.word] = true
-		return a.bytes, true
+		return a.value, true
 	case errors.Is(a.err, zk.ErrNotServing):
 		m.Up = true
 		m.Allowed[a.word] = true
@@ -174,18 +194,14 @@ func (p *memberProber) adminMonitor(ctx context.Context, m *ProbedMember, srvrAn
 // withoutSrvr: srvr is refused, so ruok proves the process answers and isro
 // says whether it is read-only.
 func (p *memberProber) withoutSrvr(ctx context.Context, m *ProbedMember) {
-	if data, ok := p.take(m, p.askAll(ctx, m.Address, wordRuok)[0]); ok {
-		if imok, _ := zk.ParseRuok(data); !imok {
-			p.fail(m, wordRuok, &zk.ParseError{Word: wordRuok, Msg: "not imok"})
-		}
+	if value, ok := p.take(m, ask(ctx, p.words, m.Address, wordRuok)); ok && !value.(bool) {
+		p.fail(m, wordRuok, &zk.ParseError{Word: wordRuok, Msg: "not imok"})
 	}
 	if m.Mode != zk.ModeUnknown {
 		return
 	}
-	if data, ok := p.take(m, p.askAll(ctx, m.Address, wordIsro)[0]); ok {
-		if readOnly, err := zk.ParseIsro(data); err == nil && readOnly {
-			m.Mode = zk.ModeReadOnly
-		}
+	if value, ok := p.take(m, ask(ctx, p.words, m.Address, wordIsro)); ok && value.(bool) {
+		m.Mode = zk.ModeReadOnly
 	}
 }
 

