@@ -1,5 +1,5 @@
 # zookeeper_exporter. `make` builds, `make test` runs every test, `make demo`
-# runs the exporter against a local 3-voter ensemble.
+# runs a local ensemble with the exporter, Prometheus and Alertmanager.
 
 GO        ?= go
 PROMU     ?= promu
