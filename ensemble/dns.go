@@ -84,6 +84,7 @@ func (r *Registry) withDNSMembers(t *tracker, s *setup) (*setup, *DNSStatus) {
 		next := dnsMembers{spec: spec, members: last.members, at: time.Now(), err: err}
 		if err == nil {
 			next.members = membersAt(addresses)
+			r.metrics.forgetMembers(s.ensemble.Name, last.members, next.members)
 		} else {
 			err = fmt.Errorf("dns %s %s: %w", spec.RecordType(), spec.Name, err)
 			next.err = err

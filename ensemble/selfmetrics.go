@@ -58,3 +58,17 @@ func (m *SelfMetrics) forget(old, current *config.Config) {
 		}
 	}
 }
+
+// forgetMembers drops the error series of members an ensemble's DNS name no
+// longer gives.
+func (m *SelfMetrics) forgetMembers(ensemble string, before, after []*config.Member) {
+	kept := make(map[string]bool, len(after))
+	for _, member := range after {
+		kept[member.Address] = true
+	}
+	for _, member := range before {
+		if !kept[member.Address] {
+			m.probeErrors.DeletePartialMatch(prometheus.Labels{"ensemble": ensemble, "member": member.Address})
+		}
+	}
+}
