@@ -30,7 +30,7 @@ type handlers struct {
 }
 
 // routes builds the exporter's HTTP routes.
-func routes(logger *slog.Logger, opts serverOptions, registry *ensemble.Registry, global *prometheus.Registry, reloader *reloader) (*http.ServeMux, error) {
+func routes(logger *slog.Logger, opts serverOptions, registry *ensemble.Registry, global *prometheus.Registry, reloader *reloader) *http.ServeMux {
 	h := &handlers{logger: logger, registry: registry, global: global, options: opts}
 	mux := http.NewServeMux()
 	mux.HandleFunc(opts.metricsPath, h.metrics)
@@ -42,7 +42,7 @@ func routes(logger *slog.Logger, opts serverOptions, registry *ensemble.Registry
 	if opts.metricsPath != "/" {
 		mux.HandleFunc("/", h.landing)
 	}
-	return mux, nil
+	return mux
 }
 
 // scrapeContext honours Prometheus's X-Prometheus-Scrape-Timeout-Seconds,

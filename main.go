@@ -142,11 +142,7 @@ func runServer(logger *slog.Logger, opts *options, cfg *config.Config) int {
 	reloader := newReloader(logger, opts.source.load, registry)
 	global.MustRegister(reloader.collectors()...)
 
-	mux, err := routes(logger, opts.server, registry, global, reloader)
-	if err != nil {
-		logger.Error("routes", "err", err)
-		return 1
-	}
+	mux := routes(logger, opts.server, registry, global, reloader)
 	hangups := make(chan os.Signal, 1)
 	signal.Notify(hangups, syscall.SIGHUP)
 	go func() {
