@@ -1,18 +1,21 @@
 package main
 
 import (
+	"compress/gzip"
 	"context"
 	"fmt"
 	"html/template"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 
@@ -69,12 +72,7 @@ func writeMargin(ctx context.Context) (context.Context, context.CancelFunc) {
 }
 
 func (h *handlers) metrics(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := h.scrapeContext(r)
-	defer cancel()
-	ctx, cancelWrite := writeMargin(ctx)
-	defer cancelWrite()
-	// The scrape goes first so that the error counters it bumps are current.
-	h.serve(w, r, prometheus.Gatherers{registryOf(collector.New(ctx, h.registry)), h.global})
+	h.serveRounds(w, r, h.ensembleNames(), true)
 }
 
 // probe answers one configured ensemble, blackbox-style. Anything not
@@ -89,11 +87,7 @@ func (h *handlers) probe(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("ensemble %q is not configured", name), http.StatusBadRequest)
 		return
 	}
-	ctx, cancel := h.scrapeContext(r)
-	defer cancel()
-	ctx, cancelWrite := writeMargin(ctx)
-	defer cancelWrite()
-	h.serve(w, r, registryOf(collector.New(ctx, h.registry, name)))
+	h.serveRounds(w, r, []string{name}, false)
 }
 
 func (h *handlers) ensembleNames() []string {
@@ -104,17 +98,55 @@ func (h *handlers) ensembleNames() []string {
 	return names
 }
 
-func (h *handlers) serve(w http.ResponseWriter, r *http.Request, gatherer prometheus.Gatherer) {
-	promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{
-		ErrorLog:      slog.NewLogLogger(h.logger.Handler(), slog.LevelError),
-		ErrorHandling: promhttp.ContinueOnError,
-	}).ServeHTTP(w, r)
-}
+// textFormat is the exposition format served: Prometheus's text format,
+// which every scraper accepts.
+const textFormat = "text/plain; version=0.0.4; charset=utf-8"
 
-func registryOf(c prometheus.Collector) *prometheus.Registry {
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(c)
-	return registry
+// gzipWriters are reused: a writer's state is a few hundred kilobytes.
+var gzipWriters = sync.Pool{New: func() any {
+	writer, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+	return writer
+}}
+
+// serveRounds probes the named ensembles and writes their metrics straight
+// into the text exposition, and with global the exporter's own metrics
+// after them (so the error counters the scrape bumped are current).
+func (h *handlers) serveRounds(w http.ResponseWriter, r *http.Request, names []string, global bool) {
+	ctx, cancel := h.scrapeContext(r)
+	defer cancel()
+	ctx, cancelWrite := writeMargin(ctx)
+	defer cancelWrite()
+	rounds := collector.Rounds(ctx, h.registry, names)
+
+	w.Header().Set("Content-Type", textFormat)
+	var out io.Writer = w
+	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		w.Header().Set("Content-Encoding", "gzip")
+		compressor := gzipWriters.Get().(*gzip.Writer)
+		compressor.Reset(w)
+		defer func() {
+			_ = compressor.Close()
+			gzipWriters.Put(compressor)
+		}()
+		out = compressor
+	}
+	if err := collector.WriteText(out, rounds, h.registry.Config().LabelNames()); err != nil {
+		h.logger.Debug("writing the exposition", "err", err)
+		return
+	}
+	if !global {
+		return
+	}
+	families, err := h.global.Gather()
+	if err != nil {
+		h.logger.Error("gathering the exporter's own metrics", "err", err)
+	}
+	for _, family := range families {
+		if _, err := expfmt.MetricFamilyToText(out, family); err != nil {
+			h.logger.Debug("writing the exposition", "err", err)
+			return
+		}
+	}
 }
 
 // landingEnsembles lists every configured ensemble with its /probe link and

@@ -3,11 +3,11 @@ package collector
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/promslog"
 
 	"github.com/quorumwatch/zookeeper_exporter/config"
@@ -39,22 +39,23 @@ func standinConfig(b *testing.B, ensembles int) *config.Config {
 	return cfg
 }
 
-// benchmarkCollect measures one scrape of every ensemble: a probe round of
-// every member (two words each) and the exposition's metrics.
+// benchmarkCollect measures one scrape of every ensemble as the exporter
+// serves it: a probe round of every member (two words each) and the text
+// exposition.
 func benchmarkCollect(b *testing.B, ensembles int) {
 	cfg := standinConfig(b, ensembles)
 	registry, err := ensemble.New(cfg, promslog.NewNopLogger(), ensemble.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	scrape := func() int {
-		gatherer := prometheus.NewRegistry()
-		gatherer.MustRegister(New(context.Background(), registry))
-		families, err := gatherer.Gather()
-		if err != nil {
+	names := make([]string, len(cfg.Ensembles))
+	for i, e := range cfg.Ensembles {
+		names[i] = e.Name
+	}
+	scrape := func() {
+		if err := WriteText(io.Discard, Rounds(context.Background(), registry, names), nil); err != nil {
 			b.Fatal(err)
 		}
-		return len(families)
 	}
 	scrape() // the first round also reads every ensemble's membership
 	b.ReportAllocs()

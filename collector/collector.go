@@ -1,6 +1,9 @@
 // Package collector translates the probe engine's rounds into Prometheus
 // metrics. It probes nothing itself: each scrape asks the ensemble registry
-// for a round of every ensemble it wants and writes const metrics from it.
+// for a round of every ensemble it wants, and writes the samples either
+// straight into the text exposition (WriteText, what the exporter serves:
+// no copy of every series as const metrics, no sort) or as const metrics of
+// a prometheus.Collector (New).
 package collector
 
 import (
@@ -38,35 +41,61 @@ func New(ctx context.Context, registry *ensemble.Registry, names ...string) *Scr
 // configuration, so this is an unchecked collector.
 func (s *Scrape) Describe(chan<- *prometheus.Desc) {}
 
-// Collect writes every ensemble's round, probing them concurrently.
+// Collect writes every ensemble's round as const metrics.
 func (s *Scrape) Collect(ch chan<- prometheus.Metric) {
-	cfg := s.registry.Config()
-	labelNames := cfg.LabelNames()
-	w := &writer{ch: ch, infoDesc: memberInfoDesc(labelNames), infoLabels: labelNames}
-	var wg sync.WaitGroup
-	for _, name := range s.ensembles {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			round, err := s.registry.Probe(s.ctx, name)
-			if err != nil {
-				return // not configured (any more): nothing to say
-			}
-			w.round(round)
-		}()
+	w := newWriter(channelSink{ch}, s.registry.Config().LabelNames())
+	for _, round := range Rounds(s.ctx, s.registry, s.ensembles) {
+		w.round(round)
 	}
-	wg.Wait()
 }
 
-// writer writes rounds to one scrape's channel.
+// Rounds probes the named ensembles concurrently and returns their rounds
+// in the order named; an ensemble no longer configured is left out.
+func Rounds(ctx context.Context, registry *ensemble.Registry, names []string) []*ensemble.Round {
+	rounds := make([]*ensemble.Round, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() {
+			rounds[i], _ = registry.Probe(ctx, name)
+		})
+	}
+	wg.Wait()
+	kept := rounds[:0]
+	for _, round := range rounds {
+		if round != nil {
+			kept = append(kept, round)
+		}
+	}
+	return kept
+}
+
+// sink takes the samples a writer makes.
+type sink interface {
+	sample(s *Spec, value float64, labels []string)
+}
+
+// channelSink sends const metrics, for a prometheus.Collector.
+type channelSink struct{ ch chan<- prometheus.Metric }
+
+func (c channelSink) sample(s *Spec, value float64, labels []string) {
+	if metric, err := prometheus.NewConstMetric(s.desc, s.Type, value, labels...); err == nil {
+		c.ch <- metric
+	}
+}
+
+// writer turns rounds into samples.
 type writer struct {
-	ch         chan<- prometheus.Metric
-	infoDesc   *prometheus.Desc
+	sink       sink
+	info       *Spec // the member info metric, with this configuration's labels
 	infoLabels []string
 }
 
+func newWriter(out sink, infoLabels []string) *writer {
+	return &writer{sink: out, info: memberInfoSpec(infoLabels), infoLabels: infoLabels}
+}
+
 func (w *writer) gauge(s *Spec, value float64, labels ...string) {
-	w.ch <- prometheus.MustNewConstMetric(s.desc, s.Type, value, labels...)
+	w.sink.sample(s, value, labels)
 }
 
 func (w *writer) round(r *ensemble.Round) {
@@ -79,9 +108,7 @@ func (w *writer) round(r *ensemble.Round) {
 		for _, label := range w.infoLabels {
 			info = append(info, m.Labels[label])
 		}
-		if metric, err := prometheus.NewConstMetric(w.infoDesc, prometheus.GaugeValue, 1, info...); err == nil {
-			w.ch <- metric
-		}
+		w.gauge(w.info, 1, info...)
 	}
 }
 

@@ -145,9 +145,10 @@ const (
 	memberInfoHelp = "Configured facts about a member: datacenter and extra labels. Always 1."
 )
 
-func memberInfoDesc(extraLabels []string) *prometheus.Desc {
-	labels := append(append([]string{}, memberLabels...), "datacenter")
-	return prometheus.NewDesc(memberInfoName, memberInfoHelp, append(labels, extraLabels...), nil)
+func memberInfoSpec(extraLabels []string) *Spec {
+	labels := append(append(append([]string{}, memberLabels...), "datacenter"), extraLabels...)
+	return &Spec{Name: memberInfoName, Type: prometheus.GaugeValue, Labels: labels, Help: memberInfoHelp,
+		desc: prometheus.NewDesc(memberInfoName, memberInfoHelp, labels, nil)}
 }
 
 // Specs returns every metric's spec, member info included (its

@@ -18,7 +18,7 @@ type roundCollector struct{ round *ensemble.Round }
 func (roundCollector) Describe(chan<- *prometheus.Desc) {}
 
 func (c roundCollector) Collect(ch chan<- prometheus.Metric) {
-	(&writer{ch: ch, infoDesc: memberInfoDesc(nil)}).round(c.round)
+	newWriter(channelSink{ch}, nil).round(c.round)
 }
 
 // The status command and page render the same round as the metrics: the

@@ -120,17 +120,15 @@ func (p *memberProber) probe(ctx context.Context, configured *config.Member) *Pr
 	return m
 }
 
-// askAll sends the words at once, each on its own connection.
+// askAll sends the words at once, each on its own connection; the first
+// from the calling goroutine.
 func (p *memberProber) askAll(ctx context.Context, address string, words ...string) []answer {
 	answers := make([]answer, len(words))
 	var wg sync.WaitGroup
-	for i, word := range words {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			answers[i] = ask(ctx, p.words, address, word)
-		}()
+	for i, word := range words[1:] {
+		wg.Go(func() { answers[i+1] = ask(ctx, p.words, address, word) })
 	}
+	answers[0] = ask(ctx, p.words, address, words[0])
 	wg.Wait()
 	return answers
 }

@@ -2,7 +2,6 @@ package ensemble
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -101,14 +100,16 @@ func (r *Registry) start(t *tracker, slots chan struct{}) *flight {
 	go func() {
 		var wg sync.WaitGroup
 		for i, member := range s.ensemble.Members {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				probed := r.probeMember(s, member, slots)
+			// A slot first, then the goroutine: members waiting for a slot
+			// cost no goroutine (a thousand stacks, at scale).
+			slots <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-slots }()
+				probed := r.probeMember(s, member)
 				f.mu.Lock()
 				f.members[i] = probed
 				f.mu.Unlock()
-			}()
+			})
 		}
 		wg.Wait()
 		if r.configured(s.ensemble.Name, "") {
@@ -122,19 +123,11 @@ func (r *Registry) start(t *tracker, slots chan struct{}) *flight {
 	return f
 }
 
-// probeMember probes one member within its timeout, once a slot is free.
-func (r *Registry) probeMember(s *setup, member *config.Member, slots chan struct{}) *ProbedMember {
+// probeMember probes one member within its timeout.
+func (r *Registry) probeMember(s *setup, member *config.Member) *ProbedMember {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	onError := func(word string, err error) { r.recordError(s.ensemble.Name, member.Address, word, err) }
-	select {
-	case slots <- struct{}{}:
-		defer func() { <-slots }()
-	case <-ctx.Done():
-		err := &zk.Error{Word: "probe", Address: member.Address, Reason: zk.ReasonTimeout, Err: errors.New("no probe slot free within the member's timeout")}
-		onError("probe", err)
-		return &ProbedMember{Member: member, ServerID: member.ServerID, Mode: zk.ModeUnknown, Allowed: map[string]bool{}, Err: err, Reason: zk.ReasonTimeout}
-	}
 	prober := &memberProber{words: s.client, admin: r.opts.Admin, adminURL: s.ensemble.AdminURL(member), onError: onError}
 	return prober.probe(ctx, member)
 }
