@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
@@ -28,13 +29,20 @@ import (
 type handlers struct {
 	logger   *slog.Logger
 	registry *ensemble.Registry
-	global   *prometheus.Registry
+	own      ownMetrics
 	options  serverOptions
 }
 
 // routes builds the exporter's HTTP routes.
-func routes(logger *slog.Logger, opts serverOptions, registry *ensemble.Registry, global *prometheus.Registry, reloader *reloader) *http.ServeMux {
-	h := &handlers{logger: logger, registry: registry, global: global, options: opts}
+// ownMetrics are the exporter's own metrics, served after the ensembles' on
+// /metrics: the process's (version, Go runtime, process), which a scrape's
+// probes do not change, and the engine's counters, which they do.
+type ownMetrics struct {
+	process, engine prometheus.Gatherer
+}
+
+func routes(logger *slog.Logger, opts serverOptions, registry *ensemble.Registry, own ownMetrics, reloader *reloader) *http.ServeMux {
+	h := &handlers{logger: logger, registry: registry, own: own, options: opts}
 	mux := http.NewServeMux()
 	mux.HandleFunc(opts.metricsPath, h.metrics)
 	mux.HandleFunc("/probe", h.probe)
@@ -109,14 +117,25 @@ var gzipWriters = sync.Pool{New: func() any {
 }}
 
 // serveRounds probes the named ensembles and writes their metrics straight
-// into the text exposition, and with global the exporter's own metrics
-// after them (so the error counters the scrape bumped are current).
-func (h *handlers) serveRounds(w http.ResponseWriter, r *http.Request, names []string, global bool) {
+// into the text exposition, and with own the exporter's own metrics after
+// them: the process's gathered while the probes run, the engine's counters
+// once they have ended, so that they count this scrape.
+func (h *handlers) serveRounds(w http.ResponseWriter, r *http.Request, names []string, own bool) {
 	ctx, cancel := h.scrapeContext(r)
 	defer cancel()
 	ctx, cancelWrite := writeMargin(ctx)
 	defer cancelWrite()
+	var process []*dto.MetricFamily
+	var processErr error
+	gathered := make(chan struct{})
+	go func() {
+		defer close(gathered)
+		if own {
+			process, processErr = h.own.process.Gather()
+		}
+	}()
 	rounds := collector.Rounds(ctx, h.registry, names)
+	<-gathered
 
 	w.Header().Set("Content-Type", textFormat)
 	var out io.Writer = w
@@ -134,14 +153,16 @@ func (h *handlers) serveRounds(w http.ResponseWriter, r *http.Request, names []s
 		h.logger.Debug("writing the exposition", "err", err)
 		return
 	}
-	if !global {
+	if !own {
 		return
 	}
-	families, err := h.global.Gather()
-	if err != nil {
-		h.logger.Error("gathering the exporter's own metrics", "err", err)
+	engine, err := h.own.engine.Gather()
+	for _, err := range []error{processErr, err} {
+		if err != nil {
+			h.logger.Error("gathering the exporter's own metrics", "err", err)
+		}
 	}
-	for _, family := range families {
+	for _, family := range append(process, engine...) {
 		if _, err := expfmt.MetricFamilyToText(out, family); err != nil {
 			h.logger.Debug("writing the exposition", "err", err)
 			return

@@ -145,17 +145,20 @@ func runServer(logger *slog.Logger, opts *options, cfg *config.Config) int {
 	}
 	registry.Subscribe(ensemble.LogEvents(logger))
 
-	global := prometheus.NewRegistry()
-	global.MustRegister(
+	// The process's own metrics are gathered while a scrape's probes run;
+	// the engine's counters after them, so that they count that scrape.
+	process := prometheus.NewRegistry()
+	process.MustRegister(
 		versioncollector.NewCollector(exporterName),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
-	global.MustRegister(registry.SelfMetrics().Collectors()...)
+	engine := prometheus.NewRegistry()
+	engine.MustRegister(registry.SelfMetrics().Collectors()...)
 	reloader := newReloader(logger, opts.source.load, registry)
-	global.MustRegister(reloader.collectors()...)
+	engine.MustRegister(reloader.collectors()...)
 
-	mux := routes(logger, opts.server, registry, global, reloader)
+	mux := routes(logger, opts.server, registry, ownMetrics{process: process, engine: engine}, reloader)
 	hangups := make(chan os.Signal, 1)
 	signal.Notify(hangups, syscall.SIGHUP)
 	go func() {
