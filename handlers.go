@@ -128,12 +128,14 @@ func (h *handlers) serveRounds(w http.ResponseWriter, r *http.Request, names []s
 	var process []*dto.MetricFamily
 	var processErr error
 	gathered := make(chan struct{})
-	go func() {
-		defer close(gathered)
-		if own {
+	if own {
+		go func() {
+			defer close(gathered)
 			process, processErr = h.own.process.Gather()
-		}
-	}()
+		}()
+	} else {
+		close(gathered)
+	}
 	rounds := collector.Rounds(ctx, h.registry, names)
 	<-gathered
 
