@@ -65,46 +65,57 @@ func lookupMembers(ctx context.Context, spec *config.DNSConfig) ([]string, error
 	return addresses, nil
 }
 
-// withDNSMembers returns the setup with the members its DNS name gives,
-// resolving it again when due. A name that stops resolving keeps the
-// members it gave last: an ensemble never loses its members to a DNS
-// outage, and the failure is logged and exported.
-func (r *Registry) withDNSMembers(t *tracker, s *setup) (*setup, *DNSStatus) {
+// resolveDNS looks the ensemble's DNS name up again when due. A name that
+// stops resolving keeps the members it gave last: an ensemble never loses
+// its members to a DNS outage, and the failure is logged and exported.
+func (r *Registry) resolveDNS(t *tracker, s *setup) {
 	spec := s.ensemble.DNS
 	if spec == nil {
+		return
+	}
+	t.mu.Lock()
+	last := t.dns
+	t.mu.Unlock()
+	if last.spec == spec && time.Since(last.at) < spec.Refresh() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	addresses, err := lookupMembers(ctx, spec)
+	cancel()
+	next := dnsMembers{spec: spec, members: last.members, at: time.Now()}
+	switch {
+	case err != nil:
+		next.err = fmt.Errorf("dns %s %s: %w", spec.RecordType(), spec.Name, err)
+		r.metrics.dnsErrors.WithLabelValues(s.ensemble.Name).Inc()
+		if last.err == nil {
+			r.logger.Error("members from DNS: lookup failed, keeping the last members", "ensemble", s.ensemble.Name, "members", len(last.members), "err", next.err)
+		}
+	default:
+		next.members = membersAt(addresses)
+		r.metrics.forgetMembers(s.ensemble.Name, last.members, next.members)
+		if last.err != nil {
+			r.logger.Info("members from DNS: lookup works again", "ensemble", s.ensemble.Name, "members", len(next.members))
+		}
+	}
+	t.mu.Lock()
+	t.dns = next
+	t.mu.Unlock()
+}
+
+// withDNSMembers returns the setup with the members the ensemble's DNS name
+// gave last, and how its last lookup went; the setup as it is when its
+// members are configured.
+func (r *Registry) withDNSMembers(t *tracker, s *setup) (*setup, *DNSStatus) {
+	if s.ensemble.DNS == nil {
 		return s, nil
 	}
 	t.mu.Lock()
 	last := t.dns
 	t.mu.Unlock()
-	if last.spec != spec || time.Since(last.at) >= spec.Refresh() {
-		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
-		addresses, err := lookupMembers(ctx, spec)
-		cancel()
-		next := dnsMembers{spec: spec, members: last.members, at: time.Now(), err: err}
-		if err == nil {
-			next.members = membersAt(addresses)
-			r.metrics.forgetMembers(s.ensemble.Name, last.members, next.members)
-		} else {
-			err = fmt.Errorf("dns %s %s: %w", spec.RecordType(), spec.Name, err)
-			next.err = err
-			r.metrics.dnsErrors.WithLabelValues(s.ensemble.Name).Inc()
-			if last.err == nil {
-				r.logger.Error("members from DNS: lookup failed, keeping the last members", "ensemble", s.ensemble.Name, "members", len(last.members), "err", err)
-			}
-		}
-		if err == nil && last.err != nil {
-			r.logger.Info("members from DNS: lookup works again", "ensemble", s.ensemble.Name, "members", len(next.members))
-		}
-		t.mu.Lock()
-		t.dns = next
-		t.mu.Unlock()
-		last = next
-	}
 	resolved := *s.ensemble
 	resolved.Members = last.members
 	return &setup{ensemble: &resolved, client: s.client, timeout: s.timeout, fingerprint: s.fingerprint},
-		&DNSStatus{OK: last.err == nil, Err: last.err, Members: len(last.members)}
+		&DNSStatus{OK: last.err == nil && !last.at.IsZero(), Err: last.err, Members: len(last.members)}
 }
 
 // membersAt makes voters of the addresses: the ensemble's own membership

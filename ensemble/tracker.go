@@ -58,13 +58,14 @@ func (t *tracker) setSetup(s *setup) {
 // flight is one round in progress. Its members fill in as they answer, so
 // a scrape that cannot wait takes what is known.
 type flight struct {
-	setup   *setup
-	dns     *DNSStatus
+	base    *setup // the configuration's; setup adds the members from DNS
 	started time.Time
 	done    chan struct{}
 	result  *Round // set before done closes
 
 	mu      sync.Mutex
+	setup   *setup          // nil until the members are known
+	dns     *DNSStatus      // nil unless the members come from DNS
 	members []*ProbedMember // nil until that member's probe ends
 }
 
@@ -95,9 +96,16 @@ func (g *roundGroup) finish() {
 // cancellation from the scrapes: it ends when every member has answered or
 // reached its own timeout, so a member never has two probes in flight.
 func (r *Registry) start(t *tracker, slots chan struct{}) *flight {
-	s, dns := r.withDNSMembers(t, t.currentSetup())
-	f := &flight{setup: s, dns: dns, started: time.Now(), done: make(chan struct{}), members: make([]*ProbedMember, len(s.ensemble.Members))}
+	base := t.currentSetup()
+	f := &flight{base: base, started: time.Now(), done: make(chan struct{})}
 	go func() {
+		// A DNS lookup runs here, not under the round group's lock: a
+		// scrape that cannot wait for it gets the members of the last one.
+		r.resolveDNS(t, base)
+		s, dns := r.withDNSMembers(t, base)
+		f.mu.Lock()
+		f.setup, f.dns, f.members = s, dns, make([]*ProbedMember, len(s.ensemble.Members))
+		f.mu.Unlock()
 		var wg sync.WaitGroup
 		for i, member := range s.ensemble.Members {
 			// A slot first, then the goroutine: members waiting for a slot
@@ -163,10 +171,15 @@ func (r *Registry) complete(t *tracker, f *flight) *Round {
 // with ReasonDeadline. The availability is the last complete round's.
 func (r *Registry) partial(t *tracker, f *flight) *Round {
 	f.mu.Lock()
-	members := make([]*ProbedMember, len(f.members))
-	for i, m := range f.members {
+	s, dns, probed := f.setup, f.dns, f.members
+	if s == nil { // still looking the members up
+		s, dns = r.withDNSMembers(t, f.base)
+		probed = make([]*ProbedMember, len(s.ensemble.Members))
+	}
+	members := make([]*ProbedMember, len(probed))
+	for i, m := range probed {
 		if m == nil {
-			configured := f.setup.ensemble.Members[i]
+			configured := s.ensemble.Members[i]
 			err := fmt.Errorf("%s: no answer before the scrape's deadline: %w", configured.Address, context.DeadlineExceeded)
 			m = &ProbedMember{Member: configured, ServerID: configured.ServerID, Mode: zk.ModeUnknown, Allowed: map[string]bool{}, Err: err, Reason: ReasonDeadline}
 			r.metrics.probeErrors.WithLabelValues(t.name, configured.Address, ReasonDeadline).Inc()
@@ -174,8 +187,8 @@ func (r *Registry) partial(t *tracker, f *flight) *Round {
 		members[i] = m
 	}
 	f.mu.Unlock()
-	round := r.assemble(t, f.setup, members, f.started)
-	round.Partial, round.DNS = true, f.dns
+	round := r.assemble(t, s, members, f.started)
+	round.Partial, round.DNS = true, dns
 	t.mu.Lock()
 	round.Availability = t.availability
 	t.mu.Unlock()
