@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"net"
 	"os"
 
 	"github.com/quorumwatch/zookeeper_exporter/config"
@@ -13,6 +14,9 @@ import (
 // newZKClient builds a four-letter-word client, with TLS when configured.
 func newZKClient(ensemble *config.Ensemble) (WordClient, error) {
 	client := &zk.Client{}
+	if ensemble.DNS != nil && ensemble.DNS.Resolver != "" {
+		client.Dialer = &net.Dialer{Resolver: resolverFor(ensemble.DNS)}
+	}
 	if ensemble.TLS == nil {
 		return client, nil
 	}

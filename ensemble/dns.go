@@ -32,13 +32,7 @@ type DNSStatus struct {
 
 // lookupMembers resolves spec to member addresses, sorted.
 func lookupMembers(ctx context.Context, spec *config.DNSConfig) ([]string, error) {
-	resolver := net.DefaultResolver
-	if spec.Resolver != "" {
-		resolver = &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, network, spec.Resolver)
-		}}
-	}
+	resolver := resolverFor(spec)
 	var addresses []string
 	switch spec.RecordType() {
 	case config.DNSTypeSRV:
@@ -63,6 +57,18 @@ func lookupMembers(ctx context.Context, spec *config.DNSConfig) ([]string, error
 	}
 	sort.Strings(addresses)
 	return addresses, nil
+}
+
+// resolverFor is the resolver the spec names, the system's by default. The
+// members' names (SRV targets) are dialled through it too.
+func resolverFor(spec *config.DNSConfig) *net.Resolver {
+	if spec == nil || spec.Resolver == "" {
+		return net.DefaultResolver
+	}
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, spec.Resolver)
+	}}
 }
 
 // resolveDNS looks the ensemble's DNS name up again when due. A name that

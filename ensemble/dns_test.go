@@ -2,12 +2,17 @@ package ensemble
 
 import (
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/promslog"
+
 	"github.com/quorumwatch/zookeeper_exporter/config"
 	"github.com/quorumwatch/zookeeper_exporter/internal/dnstest"
+	"github.com/quorumwatch/zookeeper_exporter/internal/standin"
 	"github.com/quorumwatch/zookeeper_exporter/internal/zktest"
 )
 
@@ -81,4 +86,46 @@ func pods(ids ...int) string {
 		addresses = append(addresses, pod2181(id))
 	}
 	return strings.Join(addresses, " ")
+}
+
+// SRV targets are pod names that only the configured resolver knows: the
+// members are dialled through it too (stand-in members on loopback).
+func TestSRVTargetsDialledThroughTheResolver(t *testing.T) {
+	stand, err := standin.Start(standin.Config{MaxDuration: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stand.Close()
+	dns, err := dnstest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dns.Close()
+	const name = "_client._tcp.zk-hs.test"
+	var records []dnstest.SRV
+	for i, address := range stand.Addresses() {
+		_, port, _ := net.SplitHostPort(address)
+		portNumber, _ := strconv.Atoi(port)
+		pod := fmt.Sprintf("zk-%d.zk-hs.test", i)
+		dns.SetA(pod, net.ParseIP("127.0.0.1"))
+		records = append(records, dnstest.SRV{Target: pod, Port: uint16(portNumber)})
+	}
+	dns.SetSRV(name, records...)
+	cfg, err := config.Parse("zk.yml", []byte(fmt.Sprintf("ensembles:\n  - name: test\n    dns: {name: %q, type: SRV, resolver: %q}\n", name, dns.Address())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(cfg, promslog.NewNopLogger(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	round := probe(t, r)
+	for _, m := range round.Members {
+		if !m.Up || !strings.HasSuffix(strings.Split(m.Address, ":")[0], ".zk-hs.test") {
+			t.Errorf("%s: up %v (%v)", m.Address, m.Up, m.Err)
+		}
+	}
+	if q := round.Quorum(); len(round.Members) != 5 || q.Margin != 2 {
+		t.Errorf("%d members, margin %d; want 5, 2", len(round.Members), q.Margin)
+	}
 }
