@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"net"
 	"os"
 
 	"github.com/quorumwatch/zookeeper_exporter/config"
@@ -15,7 +14,7 @@ import (
 func newZKClient(ensemble *config.Ensemble) (WordClient, error) {
 	client := &zk.Client{}
 	if ensemble.DNS != nil && ensemble.DNS.Resolver != "" {
-		client.Dialer = &net.Dialer{Resolver: resolverFor(ensemble.DNS)}
+		client.Dialer = zk.NewDialer(resolverFor(ensemble.DNS))
 	}
 	if ensemble.TLS == nil {
 		return client, nil

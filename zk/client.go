@@ -123,10 +123,20 @@ func (c *Client) exchange(ctx context.Context, address, word string, buffer *byt
 	return nil
 }
 
+// wordDialer dials without TCP keep-alive: a word's connection lives for
+// one answer, so keep-alive would only add socket options to set.
+var wordDialer = &net.Dialer{KeepAlive: -1}
+
+// NewDialer returns a dialer like the client's default one, through
+// resolver.
+func NewDialer(resolver *net.Resolver) *net.Dialer {
+	return &net.Dialer{KeepAlive: -1, Resolver: resolver}
+}
+
 func (c *Client) dial(ctx context.Context, address string) (net.Conn, error) {
 	var dialer interface {
 		DialContext(ctx context.Context, network, address string) (net.Conn, error)
-	} = &net.Dialer{}
+	} = wordDialer
 	if c.Dialer != nil {
 		dialer = c.Dialer
 	}
