@@ -79,9 +79,6 @@ type Ensemble struct {
 // HasQuorum reports whether a leader serves with a quorum.
 func (e Ensemble) HasQuorum() bool { return e.Margin >= 0 }
 
-// QuorumSize is the simple majority of voters: floor(voters/2)+1.
-func QuorumSize(voters int) int { return voters/2 + 1 }
-
 // evaluation is Evaluate's working state, kept for the maintenance rules,
 // which ask the same question with members taken away.
 type evaluation struct {

@@ -108,11 +108,3 @@ func TestEvaluate(t *testing.T) {
 		})
 	}
 }
-
-func TestQuorumSize(t *testing.T) {
-	for voters, want := range map[int]int{1: 1, 2: 2, 3: 2, 4: 3, 5: 3, 6: 4, 7: 4, 9: 5} {
-		if got := QuorumSize(voters); got != want {
-			t.Errorf("QuorumSize(%d) = %d, want %d", voters, got, want)
-		}
-	}
-}

@@ -283,17 +283,6 @@ func (r Rule) Margin(present map[int]bool) int {
 	return sumSmallest(held, len(held)-r.needGroups()+1) - 1
 }
 
-// DatacenterLossMargin is the margin left if every voter in lost went away.
-func (r Rule) DatacenterLossMargin(present, lost map[int]bool) int {
-	left := map[int]bool{}
-	for id, in := range present {
-		if in && !lost[id] {
-			left[id] = true
-		}
-	}
-	return r.Margin(left)
-}
-
 // sumSmallest is the sum of the k smallest values (k <= len(values)).
 func sumSmallest(values []int, k int) int {
 	sorted := slices.Clone(values)

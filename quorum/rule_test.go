@@ -236,30 +236,6 @@ func TestHierarchicalErrors(t *testing.T) {
 		})
 	}
 }
-
-func TestDatacenterLossMargin(t *testing.T) {
-	threeByThree := mustHierarchical(t, groupsOf([]int{3, 3, 3}))
-	tests := []struct {
-		name          string
-		rule          Rule
-		present, lost map[int]bool
-		want          int
-	}{
-		{"5 voters, losing 2 of them", Majority([]int{1, 2, 3, 4, 5}), without(5), set(4, 5), 0},
-		{"5 voters, one already down, losing 2", Majority([]int{1, 2, 3, 4, 5}), without(5, 1), set(4, 5), -1},
-		{"3x3, losing group 3", threeByThree, without(9), set(7, 8, 9), 1},
-		{"3x3, one of group 1 down, losing group 3", threeByThree, without(9, 1), set(7, 8, 9), 0},
-		{"3x3, losing a site spread over groups 1 and 2", threeByThree, without(9), set(1, 2, 4, 5), -1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.rule.DatacenterLossMargin(tt.present, tt.lost); got != tt.want {
-				t.Errorf("DatacenterLossMargin = %d, want %d", got, tt.want)
-			}
-		})
-	}
-}
-
 func TestWorstMargin(t *testing.T) {
 	threeByThree := mustHierarchical(t, groupsOf([]int{3, 3, 3}))
 	heavy := mustHierarchical(t, groupsOf([]int{3, 3, 3}, 3, 1, 1, 1, 1, 1, 1, 1, 1))
@@ -457,10 +433,6 @@ func (ref reference) check(r Rule, rng *rand.Rand, trials int) error {
 		if r.Contains(present) != ref.quorum[mask] || r.LossesToBreak(present) != ref.losses[mask] || r.Margin(present) != ref.margin[mask] {
 			return fmt.Errorf("present %v: Contains %v, LossesToBreak %d, Margin %d; want %v, %d, %d", present,
 				r.Contains(present), r.LossesToBreak(present), r.Margin(present), ref.quorum[mask], ref.losses[mask], ref.margin[mask])
-		}
-		lost := uint(rng.IntN(int(full) + 1))
-		if got, want := r.DatacenterLossMargin(present, ref.set(lost)), ref.margin[mask&^lost]; got != want {
-			return fmt.Errorf("present %v, lost %v: DatacenterLossMargin %d, want %d", present, ref.set(lost), got, want)
 		}
 	}
 	return ref.checkWorst(r, rng, trials)
