@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -274,5 +276,47 @@ func TestMntrKeepsOnlyKnownKeys(t *testing.T) {
 				t.Errorf("version %q, full version %q", mntr.Version, mntr.FullVersion)
 			}
 		})
+	}
+}
+
+// TestMntrKeepsEveryKeptKey reads the captured answers line by line, the
+// slow obvious way, and checks that ParseMntr kept exactly the MntrKeys
+// among them, with their values.
+func TestMntrKeepsEveryKeptKey(t *testing.T) {
+	kept := map[string]bool{}
+	for _, key := range MntrKeys {
+		kept[key] = true
+	}
+	for _, state := range []string{"leader", "follower", "observer", "standalone", "reconfig_leader"} {
+		t.Run(state, func(t *testing.T) {
+			answer := capture(t, state, "mntr")
+			mntr, err := ParseMntr(answer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sent := map[string]float64{}
+			for _, line := range strings.Split(string(answer), "\n") {
+				key, value, _ := strings.Cut(line, "\t")
+				if number, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err == nil && kept[key] {
+					sent[key] = number
+				}
+			}
+			if len(sent) == 0 {
+				t.Fatal("the capture has none of MntrKeys")
+			}
+			for _, key := range MntrKeys {
+				got, ok := mntr.Number(key)
+				want, wanted := sent[key]
+				if ok != wanted || got != want {
+					t.Errorf("Number(%s) = %v, %v; the answer sent %v, %v", key, got, ok, want, wanted)
+				}
+			}
+		})
+	}
+	for _, key := range []string{"zk_avg_latencx", "zk_", "", "zk_max_file_descriptor_count_", strings.Repeat("z", 100)} {
+		var m Mntr
+		if m.SetNumber(key, 1) {
+			t.Errorf("SetNumber(%q) took a key that is not kept", key)
+		}
 	}
 }
