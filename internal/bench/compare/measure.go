@@ -3,10 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/quorumwatch/zookeeper_exporter/internal/bench"
@@ -42,52 +39,13 @@ func (s *scraped) peakRSS() string {
 	return bench.MiB(rss)
 }
 
-// floor sends srvr and mntr to every member, all connections at once, and
-// reads every answer whole: the least any exporter that reports what they
-// carry must wait for.
+// floor is bench.Floor to the ensemble's members.
 type floor struct{ addresses []string }
 
-func (floor) label() string   { return "floor: `srvr` + `mntr` to every member, all at once" }
+func (floor) label() string   { return bench.FloorLabel }
 func (floor) peakRSS() string { return "–" }
 
-func (f floor) once(ctx context.Context) (time.Duration, error) {
-	start := time.Now()
-	var wg sync.WaitGroup
-	errs := make(chan error, 2*len(f.addresses))
-	for _, address := range f.addresses {
-		for _, word := range []string{"srvr", "mntr"} {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := ask(ctx, address, word); err != nil {
-					errs <- fmt.Errorf("%s to %s: %w", word, address, err)
-				}
-			}()
-		}
-	}
-	wg.Wait()
-	took := time.Since(start)
-	close(errs)
-	return took, <-errs
-}
-
-func ask(ctx context.Context, address, word string) error {
-	var dialer net.Dialer
-	conn, err := dialer.DialContext(ctx, "tcp", address)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(conn, word); err != nil {
-		return err
-	}
-	n, err := io.Copy(io.Discard, conn)
-	if err == nil && n == 0 {
-		err = fmt.Errorf("no answer")
-	}
-	return err
-}
+func (f floor) once(ctx context.Context) (time.Duration, error) { return bench.Floor(ctx, f.addresses) }
 
 // interleave measures every target in turn, the order rotating by one each
 // round, after warmup unmeasured rounds.

@@ -26,6 +26,7 @@ type options struct {
 	ensembles, size   int
 	delay, maxRun     time.Duration
 	warmup, scrapes   int
+	floor             bool
 	probeTimeout      time.Duration
 	exporterArguments string
 }
@@ -38,6 +39,7 @@ func main() {
 	flag.DurationVar(&o.delay, "delay", 20*time.Millisecond, "how long a stand-in member waits before answering a word")
 	flag.IntVar(&o.warmup, "warmup", 3, "scrapes before measuring")
 	flag.IntVar(&o.scrapes, "scrapes", 50, "measured sequential scrapes")
+	flag.BoolVar(&o.floor, "floor", true, "time the floor (srvr and mntr to every member at once, nothing parsed) after each scrape")
 	flag.DurationVar(&o.probeTimeout, "timeout", 3*time.Second, "the exporter's per-member probe timeout")
 	flag.DurationVar(&o.maxRun, "max", 4*time.Minute, "stop everything after this long, finished or not")
 	flag.StringVar(&o.exporterArguments, "args", "", "more exporter flags, space-separated")

@@ -16,6 +16,7 @@ import (
 
 type result struct {
 	durations             []time.Duration
+	floor                 []time.Duration // bench.Floor, interleaved with the scrapes
 	cpu                   time.Duration
 	peakRSS               int64
 	wordsPerMember        float64 // mean over members, per scrape
@@ -37,21 +38,32 @@ func measure(ctx context.Context, o options, stand *standin.Stand, exporter *ben
 			return nil, scrapeFailed(stand, err)
 		}
 	}
-	before := stand.WordCounts()
 	cpuBefore, err := exporter.CPU()
 	if err != nil {
 		return nil, err
 	}
-	r := &result{members: len(stand.Addresses()), ensembles: len(stand.Ensembles())}
+	r := &result{members: len(stand.Addresses()), ensembles: len(stand.Ensembles()), wordsByName: map[string]int64{}}
+	words := map[string]int64{} // per member, the exporter's scrapes only
 	var last []byte
 	deadline, _ := ctx.Deadline()
 	for range o.scrapes {
+		before := stand.WordCounts()
 		body, took, err := bench.Scrape(ctx, client, url)
 		if err != nil {
 			return nil, scrapeFailed(stand, err)
 		}
+		r.countWords(words, before, stand.WordCounts())
 		r.durations = append(r.durations, took)
 		last = body
+		// The floor in turn with the scrapes, so that both see the same
+		// machine; its words are not counted.
+		if o.floor {
+			took, err := bench.Floor(ctx, stand.Addresses())
+			if err != nil {
+				return nil, scrapeFailed(stand, fmt.Errorf("floor: %w", err))
+			}
+			r.floor = append(r.floor, took)
+		}
 		// Stop early rather than be killed by -max: leave room for two
 		// more scrapes' worth and the checks.
 		if time.Until(deadline) < 2*took+10*time.Second {
@@ -67,7 +79,7 @@ func measure(ctx context.Context, o options, stand *standin.Stand, exporter *ben
 	if r.peakRSS, err = exporter.PeakRSS(); err != nil {
 		return nil, err
 	}
-	r.countWords(before, stand.WordCounts(), len(r.durations))
+	r.perMember(words, len(r.durations))
 	r.bytes = len(last)
 	return r, r.check(last, o.size)
 }
@@ -81,21 +93,25 @@ func scrapeFailed(stand *standin.Stand, err error) error {
 	}
 }
 
-// countWords works out the words received during the measured scrapes.
-func (r *result) countWords(before, after map[string]map[string]int64, scrapes int) {
-	r.wordsByName = map[string]int64{}
-	var total int64
+// countWords adds the words each member received between two counts.
+func (r *result) countWords(perMember map[string]int64, before, after map[string]map[string]int64) {
 	for address, words := range after {
-		var member int64
 		for word, n := range words {
 			delta := n - before[address][word]
 			r.wordsByName[word] += delta
-			member += delta
+			perMember[address] += delta
 		}
-		total += member
-		r.maxWordsPerMember = max(r.maxWordsPerMember, float64(member)/float64(scrapes))
 	}
-	r.wordsPerMember = float64(total) / float64(len(after)) / float64(scrapes)
+}
+
+// perMember works out the mean and the busiest member's words per scrape.
+func (r *result) perMember(perMember map[string]int64, scrapes int) {
+	var total int64
+	for _, n := range perMember {
+		total += n
+		r.maxWordsPerMember = max(r.maxWordsPerMember, float64(n)/float64(scrapes))
+	}
+	r.wordsPerMember = float64(total) / float64(r.members) / float64(scrapes)
 }
 
 // check reads the last exposition: every member up, every ensemble's margin 2
@@ -134,6 +150,12 @@ func (r *result) print(o options) {
 	fmt.Printf("| members (ensembles x voters) | %d (%d x %d), answering after %v |\n", r.members, r.ensembles, o.size, o.delay)
 	fmt.Printf("| scrapes measured (after %d warm-up) | %d, sequential %s|\n", o.warmup, len(r.durations), r.note)
 	fmt.Printf("| scrape p50 / p99 | %s / %s |\n", bench.Millis(bench.Percentile(r.durations, 50)), bench.Millis(bench.Percentile(r.durations, 99)))
+	if len(r.floor) > 0 {
+		floor50, floor99 := bench.Percentile(r.floor, 50), bench.Percentile(r.floor, 99)
+		fmt.Printf("| %s, in turn with the scrapes: p50 / p99 | %s / %s |\n", bench.FloorLabel, bench.Millis(floor50), bench.Millis(floor99))
+		fmt.Printf("| scrape / floor: p50 / p99 | %.2fx / %.2fx |\n",
+			float64(bench.Percentile(r.durations, 50))/float64(floor50), float64(bench.Percentile(r.durations, 99))/float64(floor99))
+	}
 	fmt.Printf("| exporter peak RSS (VmHWM) | %s |\n", bench.MiB(r.peakRSS))
 	fmt.Printf("| exporter CPU per scrape | %.3f s |\n", r.cpu.Seconds())
 	fmt.Printf("| words per member per scrape (mean / busiest member) | %.2f / %.2f |\n", r.wordsPerMember, r.maxWordsPerMember)

@@ -6,16 +6,25 @@ import (
 )
 
 func TestCountWords(t *testing.T) {
-	before := map[string]map[string]int64{"a": {"srvr": 1}, "b": {}}
-	after := map[string]map[string]int64{"a": {"srvr": 5, "mntr": 4}, "b": {"srvr": 4, "mntr": 4, "conf": 2}}
-	var r result
-	r.countWords(before, after, 4)
+	// Two scrapes of two members, counted around each scrape: what the
+	// members got in between (the floor's words) is not counted.
+	counts := []map[string]map[string]int64{
+		{"a": {"srvr": 1}, "b": {}},
+		{"a": {"srvr": 3, "mntr": 2}, "b": {"srvr": 2, "mntr": 2, "conf": 2}},
+		{"a": {"srvr": 103, "mntr": 102}, "b": {"srvr": 102, "mntr": 102, "conf": 2}},
+		{"a": {"srvr": 105, "mntr": 104}, "b": {"srvr": 104, "mntr": 104, "conf": 2}},
+	}
+	r := result{members: 2, wordsByName: map[string]int64{}}
+	perMember := map[string]int64{}
+	r.countWords(perMember, counts[0], counts[1])
+	r.countWords(perMember, counts[2], counts[3])
+	r.perMember(perMember, 2)
 	cases := []struct {
 		name      string
 		got, want float64
 	}{
-		{"mean words per member per scrape", r.wordsPerMember, (8 + 10) / 2.0 / 4},
-		{"busiest member's words per scrape", r.maxWordsPerMember, 10 / 4.0},
+		{"mean words per member per scrape", r.wordsPerMember, (8 + 10) / 2.0 / 2},
+		{"busiest member's words per scrape", r.maxWordsPerMember, 10 / 2.0},
 		{"srvr received", float64(r.wordsByName["srvr"]), 8},
 		{"conf received", float64(r.wordsByName["conf"]), 2},
 	}
