@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -156,5 +157,26 @@ func TestCommandFunc(t *testing.T) {
 				t.Errorf("use got %q (used %v), want %q (used %v)", got, used, c.answer, c.used)
 			}
 		})
+	}
+}
+
+// TestCommandResetsAfterAnswer: once the answer is read to the end, the
+// client ends the connection with a reset, so a member that closed first
+// (as ZooKeeper does) keeps no TIME_WAIT socket for the word. The member
+// here half-closes after answering and sees how the client ends it.
+func TestCommandResetsAfterAnswer(t *testing.T) {
+	ended := make(chan error, 1)
+	address := fakeMember(t, func(conn net.Conn) {
+		_, _ = io.WriteString(conn, "imok")
+		_ = conn.(*net.TCPConn).CloseWrite()
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err := conn.Read(make([]byte, 1))
+		ended <- err
+	})
+	if _, err := (&Client{Timeout: 5 * time.Second}).Command(context.Background(), address, "ruok"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-ended; !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("the member saw the connection end with %v, want a reset (%v)", err, syscall.ECONNRESET)
 	}
 }
