@@ -88,6 +88,9 @@ type writer struct {
 	sink       sink
 	info       *Spec // the member info metric, with this configuration's labels
 	infoLabels []string
+	// scratch and args hold one sample's labels: a sink copies what it
+	// keeps, so two slices serve every sample instead of one each.
+	scratch, args []string
 }
 
 func newWriter(out sink, infoLabels []string) *writer {
@@ -95,19 +98,24 @@ func newWriter(out sink, infoLabels []string) *writer {
 }
 
 func (w *writer) gauge(s *Spec, value float64, labels ...string) {
-	w.sink.sample(s, value, labels)
+	// Passed on through the sink interface, labels would escape and every
+	// sample would allocate them; a copy in the writer's own slice keeps
+	// them on the caller's stack.
+	w.args = append(w.args[:0], labels...)
+	w.sink.sample(s, value, w.args)
 }
 
 func (w *writer) round(r *ensemble.Round) {
 	w.ensemble(r)
 	for i, m := range r.Members {
-		labels := []string{r.Ensemble.Name, m.Address, m.Role, m.ServerIDLabel()}
-		w.member(m, labels)
-		w.maintenance(r.Assessment.Members[i], labels)
-		info := append(append([]string{}, labels...), m.Datacenter)
+		labels := [...]string{r.Ensemble.Name, m.Address, m.Role, m.ServerIDLabel()}
+		w.member(m, labels[:])
+		w.maintenance(r.Assessment.Members[i], labels[:])
+		info := w.with(labels[:], m.Datacenter)
 		for _, label := range w.infoLabels {
 			info = append(info, m.Labels[label])
 		}
+		w.scratch = info
 		w.gauge(w.info, 1, info...)
 	}
 }
@@ -158,14 +166,13 @@ func (w *writer) ensemble(r *ensemble.Round) {
 
 // member writes one member's metrics.
 func (w *writer) member(m *ensemble.ProbedMember, labels []string) {
-	with := func(extra string) []string { return append(append([]string{}, labels...), extra) }
 	w.gauge(upSpec, boolValue(m.Up), labels...)
 	for _, mode := range zk.Modes {
-		w.gauge(modeSpec, boolValue(m.Mode == mode), with(string(mode))...)
+		w.gauge(modeSpec, boolValue(m.Mode == mode), w.with(labels, string(mode))...)
 	}
 	w.gauge(probeDurationSpec, m.Duration.Seconds(), labels...)
 	for word, allowed := range m.Allowed {
-		w.gauge(commandSpec, boolValue(allowed), with(word)...)
+		w.gauge(commandSpec, boolValue(allowed), w.with(labels, word)...)
 	}
 	if m.ZxidKnown {
 		w.gauge(zxidEpochSpec, float64(m.Zxid.Epoch()), labels...)
@@ -177,15 +184,22 @@ func (w *writer) member(m *ensemble.ProbedMember, labels []string) {
 		}
 	}
 	if m.Version != "" {
-		w.gauge(versionSpec, 1, with(m.Version)...)
+		w.gauge(versionSpec, 1, w.with(labels, m.Version)...)
 	}
 }
 
 func (w *writer) maintenance(verdict quorum.Verdict, labels []string) {
 	w.gauge(safeToStopSpec, boolValue(verdict.Safe), labels...)
 	for _, impact := range quorum.Impacts {
-		w.gauge(stopImpactSpec, boolValue(verdict.Impact == impact), append(append([]string{}, labels...), string(impact))...)
+		w.gauge(stopImpactSpec, boolValue(verdict.Impact == impact), w.with(labels, string(impact))...)
 	}
+}
+
+// with is labels and one more, in the writer's scratch slice: valid until
+// the next call.
+func (w *writer) with(labels []string, extra string) []string {
+	w.scratch = append(append(w.scratch[:0], labels...), extra)
+	return w.scratch
 }
 
 func boolValue(b bool) float64 {

@@ -27,13 +27,16 @@ type Spec struct {
 	Labels []string
 	Help   string
 	desc   *prometheus.Desc
+	// index is the spec's place in specs (len(specs) for member info): the
+	// text exposition keeps each family's lines at it.
+	index int
 }
 
 // specs lists every metric in documentation order.
 var specs []*Spec
 
 func spec(name string, kind prometheus.ValueType, labels []string, help string) *Spec {
-	s := &Spec{Name: name, Type: kind, Labels: labels, Help: help}
+	s := &Spec{Name: name, Type: kind, Labels: labels, Help: help, index: len(specs)}
 	s.desc = prometheus.NewDesc(name, help, labels, nil)
 	specs = append(specs, s)
 	return s
@@ -148,7 +151,7 @@ const (
 func memberInfoSpec(extraLabels []string) *Spec {
 	labels := append(append(append([]string{}, memberLabels...), "datacenter"), extraLabels...)
 	return &Spec{Name: memberInfoName, Type: prometheus.GaugeValue, Labels: labels, Help: memberInfoHelp,
-		desc: prometheus.NewDesc(memberInfoName, memberInfoHelp, labels, nil)}
+		desc: prometheus.NewDesc(memberInfoName, memberInfoHelp, labels, nil), index: len(specs)}
 }
 
 // Specs returns every metric's spec, member info included (its

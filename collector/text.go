@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -17,11 +18,31 @@ import (
 // textSink keeps each family's sample lines, in the text exposition format,
 // until every round is written: a family's lines must stand together.
 type textSink struct {
-	families map[*Spec][]byte
+	// families holds the lines of specs[i] at i, member info's last.
+	families [][]byte
 	// members and ensembles size each family's buffer at its first line,
 	// so that a scrape of a thousand members does not grow 4 MB of lines
 	// by doubling, leaving three times that in garbage.
 	members, ensembles int
+}
+
+// textSinks keeps the family buffers from one scrape to the next: at a
+// thousand members they are 4 MB a scrape that the collector would
+// otherwise sweep.
+var textSinks = sync.Pool{New: func() any { return &textSink{families: make([][]byte, len(specs)+1)} }}
+
+// maxPooledFamily keeps a family buffer grown by an unusually large scrape
+// out of the pool.
+const maxPooledFamily = 4 << 20
+
+func (t *textSink) release() {
+	for i, lines := range t.families {
+		if cap(lines) > maxPooledFamily {
+			lines = nil
+		}
+		t.families[i] = lines[:0]
+	}
+	textSinks.Put(t)
 }
 
 // seriesPer is how many series a family has per member (or per ensemble,
@@ -44,14 +65,18 @@ func seriesPer(s *Spec) int {
 
 // buffer returns the family's buffer, sized at its first line.
 func (t *textSink) buffer(s *Spec, lineLength int) []byte {
-	if lines, ok := t.families[s]; ok {
+	lines := t.families[s.index]
+	if len(lines) > 0 {
 		return lines
 	}
 	owners := t.ensembles
 	if len(s.Labels) >= len(memberLabels) && s.Labels[1] == memberLabels[1] {
 		owners = t.members
 	}
-	return make([]byte, 0, owners*seriesPer(s)*(lineLength+lineLength/8))
+	if size := owners * seriesPer(s) * (lineLength + lineLength/8); cap(lines) < size {
+		return make([]byte, 0, size)
+	}
+	return lines
 }
 
 func (t *textSink) sample(s *Spec, value float64, labels []string) {
@@ -76,7 +101,7 @@ func (t *textSink) sample(s *Spec, value float64, labels []string) {
 	}
 	line = append(line, ' ')
 	line = appendValue(line, value)
-	t.families[s] = append(line, '\n')
+	t.families[s.index] = append(line, '\n')
 }
 
 // labelEscaper escapes a label value as the text format wants it.
@@ -108,7 +133,9 @@ func appendValue(b []byte, value float64) []byte {
 // (version 0.0.4), family by family, in the order of docs/metrics.md.
 // infoLabels are the configuration's extra member labels.
 func WriteText(out io.Writer, rounds []*ensemble.Round, infoLabels []string) error {
-	sink := &textSink{families: map[*Spec][]byte{}, ensembles: len(rounds)}
+	sink := textSinks.Get().(*textSink)
+	defer sink.release()
+	sink.members, sink.ensembles = 0, len(rounds)
 	for _, round := range rounds {
 		sink.members += len(round.Members)
 	}
@@ -118,7 +145,7 @@ func WriteText(out io.Writer, rounds []*ensemble.Round, infoLabels []string) err
 	}
 	buffered := bufio.NewWriterSize(out, 64<<10)
 	for _, s := range append(append([]*Spec{}, specs...), w.info) {
-		lines := sink.families[s]
+		lines := sink.families[s.index]
 		if len(lines) == 0 {
 			continue
 		}
