@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -140,6 +141,28 @@ func resetOnClose(conn net.Conn) {
 	}
 }
 
+// dialTCP dials address. A literal IP address and port needs no lookup:
+// Dialer.DialTCP skips the resolver and its garbage (a third of a word's
+// allocations at 1,000 members).
+func (c *Client) dialTCP(ctx context.Context, address string) (net.Conn, error) {
+	dialer := wordDialer
+	if c.Dialer != nil {
+		netDialer, ok := c.Dialer.(*net.Dialer)
+		if !ok {
+			return c.Dialer.DialContext(ctx, "tcp", address)
+		}
+		dialer = netDialer
+	}
+	if literal, err := netip.ParseAddrPort(address); err == nil {
+		conn, err := dialer.DialTCP(ctx, "tcp", netip.AddrPort{}, literal)
+		if err != nil {
+			return nil, err
+		}
+		return conn, nil
+	}
+	return dialer.DialContext(ctx, "tcp", address)
+}
+
 // wordDialer dials without TCP keep-alive: a word's connection lives for
 // one answer, so keep-alive would only add socket options to set.
 var wordDialer = &net.Dialer{KeepAlive: -1}
@@ -151,13 +174,7 @@ func NewDialer(resolver *net.Resolver) *net.Dialer {
 }
 
 func (c *Client) dial(ctx context.Context, address string) (net.Conn, error) {
-	var dialer interface {
-		DialContext(ctx context.Context, network, address string) (net.Conn, error)
-	} = wordDialer
-	if c.Dialer != nil {
-		dialer = c.Dialer
-	}
-	conn, err := dialer.DialContext(ctx, "tcp", address)
+	conn, err := c.dialTCP(ctx, address)
 	if err != nil || c.TLSConfig == nil {
 		return conn, err
 	}
