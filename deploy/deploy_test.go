@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"go/build"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/quorumwatch/zookeeper_exporter/internal/freeport"
 )
 
 // requireToolsEnv makes a missing helm, promtool or systemd-analyze fail the
@@ -131,12 +132,11 @@ func readFile(t *testing.T, path string) []byte {
 // freeLoopbackAddress returns a loopback address nobody listens on right now.
 func freeLoopbackAddress(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	address, err := freeport.Address()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return address
 }
 
 // startExporter runs the binary with args until the test ends, and waits

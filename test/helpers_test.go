@@ -33,6 +33,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/quorumwatch/zookeeper_exporter/internal/freeport"
 	"github.com/quorumwatch/zookeeper_exporter/internal/zkcluster"
 )
 
@@ -67,15 +68,15 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// freePort returns a loopback address nobody listens on right now.
+// freePort returns a loopback address nobody listens on right now, below
+// the ports the kernel gives connections (see freeport).
 func freePort(t *testing.T) string {
 	t.Helper()
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	address, err := freeport.Address()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer listener.Close()
-	return listener.Addr().String()
+	return address
 }
 
 // lockedBuffer collects a process's output while the test reads it.

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,16 +20,6 @@ import (
 	"syscall"
 	"time"
 )
-
-// FreeAddress returns a loopback address whose port was free a moment ago.
-func FreeAddress() (string, error) {
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("finding a free port: %w", err)
-	}
-	defer listener.Close()
-	return listener.Addr().String(), nil
-}
 
 // Process is a measured process (an exporter) started by Start.
 type Process struct {

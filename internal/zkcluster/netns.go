@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+
+	"github.com/quorumwatch/zookeeper_exporter/internal/freeport"
 )
 
 // NetNS returns the name of the cluster's network namespace, or "" without
@@ -69,7 +71,7 @@ func (c *Cluster) commandContext(ctx context.Context, name string, args ...strin
 // FreeAddress returns a loopback address where nothing listened a moment
 // ago, where the members are: a member address that refuses connections.
 func (c *Cluster) FreeAddress() (string, error) {
-	l, err := c.Listen("tcp", "127.0.0.1:0")
+	l, err := freeport.Listener(c.Listen)
 	if err != nil {
 		return "", fmt.Errorf("zkcluster: free address: %w", err)
 	}

@@ -27,6 +27,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/quorumwatch/zookeeper_exporter/internal/freeport"
 )
 
 // Defaults applied by Start for zero Options fields.
@@ -302,8 +304,8 @@ func (c *Cluster) newMember(id int, observer bool, ports []int) *Member {
 
 func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
 
-// freePorts returns n distinct ports that were free a moment ago where the
-// members run (in the namespace with Options.NetNS, where the host's ports
+// freePorts returns n distinct ports below the ephemeral range (see
+// freeport) that were free a moment ago where the members run (in the namespace with Options.NetNS, where the host's ports
 // say nothing), and that no member has, since a stopped one may restart.
 // All listeners stay open until every port is picked so none repeats.
 func (c *Cluster) freePorts(n int) ([]int, error) {
@@ -315,7 +317,7 @@ func (c *Cluster) freePorts(n int) ([]int, error) {
 	}
 	ports := make([]int, 0, n)
 	for len(ports) < n {
-		l, err := c.Listen("tcp", "127.0.0.1:0")
+		l, err := freeport.Listener(c.Listen)
 		if err != nil {
 			return nil, fmt.Errorf("zkcluster: picking a free port: %w", err)
 		}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/quorumwatch/zookeeper_exporter/internal/bench"
+	"github.com/quorumwatch/zookeeper_exporter/internal/freeport"
 	"github.com/quorumwatch/zookeeper_exporter/internal/zkcluster"
 )
 
@@ -95,7 +96,7 @@ func startExporter(ctx context.Context, o options, cluster *zkcluster.Cluster) (
 	if err := os.WriteFile(path, []byte(config.String()), 0o644); err != nil {
 		return nil, fmt.Errorf("writing the exporter's configuration: %w", err)
 	}
-	listen, err := bench.FreeAddress()
+	listen, err := freeport.Address()
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +112,7 @@ func startExporter(ctx context.Context, o options, cluster *zkcluster.Cluster) (
 // startPeer runs the peer's command line, with {zk} and {listen} filled
 // in, and waits for its metrics page.
 func startPeer(ctx context.Context, o options, addresses []string) (*scraped, error) {
-	listen, err := bench.FreeAddress()
+	listen, err := freeport.Address()
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/quorumwatch/zookeeper_exporter/internal/bench"
+	"github.com/quorumwatch/zookeeper_exporter/internal/freeport"
 	"github.com/quorumwatch/zookeeper_exporter/internal/standin"
 )
 
@@ -71,7 +72,7 @@ func run(o options) error {
 	if err := os.WriteFile(configPath, []byte(exporterConfig(stand, o.probeTimeout)), 0o644); err != nil {
 		return fmt.Errorf("writing the exporter's configuration: %w", err)
 	}
-	listen, err := bench.FreeAddress()
+	listen, err := freeport.Address()
 	if err != nil {
 		return err
 	}
