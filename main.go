@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -35,17 +34,7 @@ const exporterName = "zookeeper_exporter"
 // on the Prometheus default port allocations page.
 const defaultListenAddress = ":9141"
 
-// defaultGCPercent is the garbage collector's target when GOGC is not set:
-// a scrape's garbage is most of what the exporter allocates, and at a
-// thousand members GOGC=50 keeps the peak resident memory under 64 MiB
-// (73 MiB at Go's default of 100) for no measurable CPU (docs/performance.md).
-// Prometheus itself lowers its default the same way.
-const defaultGCPercent = 50
-
 func main() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(defaultGCPercent)
-	}
 	os.Exit(run(os.Args[1:]))
 }
 
@@ -143,6 +132,7 @@ func runServer(logger *slog.Logger, opts *options, cfg *config.Config) int {
 		logger.Error("invalid configuration", "err", err)
 		return 1
 	}
+	tuneGC(cfg)
 	registry.Subscribe(ensemble.LogEvents(logger))
 
 	// The process's own metrics are gathered while a scrape's probes run;

@@ -60,6 +60,7 @@ func (r *reloader) reload() error {
 	for _, warning := range cfg.Warnings {
 		r.logger.Warn(warning)
 	}
+	tuneGC(cfg)
 	r.success.Set(1)
 	r.timestamp.SetToCurrentTime()
 	r.logger.Info("configuration reloaded", "source", cfg.Source, "ensembles", len(cfg.Ensembles))
