@@ -31,6 +31,7 @@ type handlers struct {
 	registry *ensemble.Registry
 	own      ownMetrics
 	options  serverOptions
+	inFlight chan struct{} // one slot per scrape in flight; nil: no bound
 }
 
 // routes builds the exporter's HTTP routes.
@@ -43,6 +44,9 @@ type ownMetrics struct {
 
 func routes(logger *slog.Logger, opts serverOptions, registry *ensemble.Registry, own ownMetrics, reloader *reloader) *http.ServeMux {
 	h := &handlers{logger: logger, registry: registry, own: own, options: opts}
+	if opts.maxRequests > 0 {
+		h.inFlight = make(chan struct{}, opts.maxRequests)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc(opts.metricsPath, h.metrics)
 	mux.HandleFunc("/probe", h.probe)
@@ -125,6 +129,16 @@ var gzipWriters = sync.Pool{New: func() any {
 // them: the process's gathered while the probes run, the engine's counters
 // once they have ended, so that they count this scrape.
 func (h *handlers) serveRounds(w http.ResponseWriter, r *http.Request, names []string, own bool) {
+	if h.inFlight != nil {
+		select {
+		case h.inFlight <- struct{}{}:
+			defer func() { <-h.inFlight }()
+		default:
+			// As promhttp answers past its MaxRequestsInFlight.
+			http.Error(w, fmt.Sprintf("Limit of concurrent requests reached (%d), try again later.", cap(h.inFlight)), http.StatusServiceUnavailable)
+			return
+		}
+	}
 	ctx, cancel := h.scrapeContext(r)
 	defer cancel()
 	ctx, cancelWrite := writeMargin(ctx)

@@ -56,6 +56,9 @@ type serverOptions struct {
 	metricsPath      string
 	timeoutOffset    time.Duration
 	maxScrapeTimeout time.Duration
+	// maxRequests bounds the scrapes in flight: each holds its exposition
+	// and a gzip writer (about 0.5 MB) until written. 0: no bound.
+	maxRequests int
 }
 
 func newApp(opts *options) *kingpin.Application {
@@ -77,6 +80,7 @@ func newApp(opts *options) *kingpin.Application {
 	serve.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&opts.server.metricsPath)
 	serve.Flag("web.timeout-offset", "Subtracted from Prometheus's scrape timeout, to answer before it gives up.").Default("500ms").DurationVar(&opts.server.timeoutOffset)
 	serve.Flag("web.max-scrape-timeout", "Longest a scrape may take, whatever Prometheus allows.").Default("10s").DurationVar(&opts.server.maxScrapeTimeout)
+	serve.Flag("web.max-requests", "Maximum number of parallel scrape requests (/metrics and /probe); more are answered 503. Use 0 to disable.").Default("40").IntVar(&opts.server.maxRequests)
 	opts.rulesCmd = rules.Register(app.Command("rules", "Write the alerting and recording rules (and, with --rules.dashboards-dir, the dashboards) from the embedded mixin."))
 	opts.statusCmd.Register(app.Command("status", "Probe the ensembles once (or --watch) and show members, quorum margin and who is safe to stop. Exit 0 healthy, 3 at risk, 4 lost; with --can-stop, 0 safe, 5 not."))
 	return app

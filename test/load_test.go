@@ -82,7 +82,9 @@ func TestLoad(t *testing.T) {
 	}
 	cluster := zkcluster.StartT(t, zkcluster.Options{Voters: 3})
 	const name = "load"
-	base, logs, _ := startExporter(t, "--config.file="+writeClusterConfig(t, name, cluster, 2*time.Second))
+	// More scrapers than --web.max-requests lets in by default.
+	base, logs, _ := startExporter(t, "--config.file="+writeClusterConfig(t, name, cluster, 2*time.Second),
+		fmt.Sprintf("--web.max-requests=%d", loadScrapers+2))
 	url := base + "/metrics"
 	healthy := fmt.Sprintf("zookeeper_ensemble_quorum_margin{ensemble=%q} 1\n", name)
 	defer func() {

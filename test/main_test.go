@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -134,5 +135,61 @@ func TestReload(t *testing.T) {
 	}
 	if strings.Contains(metrics, `ensemble="first"`) {
 		t.Errorf("after a good reload the old ensemble is still exported")
+	}
+}
+
+// TestMaxRequests: past --web.max-requests scrapes in flight, a scrape is
+// answered 503 at once, as node_exporter's are; once one finishes, the next
+// gets in. The member is a fake that accepts and never answers (what no
+// real ZooKeeper can be made to do on demand), so that a scrape stays in
+// flight for its whole timeout.
+func TestMaxRequests(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 16)
+	t.Cleanup(func() {
+		silent.Close()
+		for len(accepted) > 0 {
+			(<-accepted).Close()
+		}
+	})
+	go func() {
+		for {
+			conn, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- conn
+		}
+	}()
+	base, _, _ := startExporter(t, "--zookeeper.servers="+silent.Addr().String(), "--zookeeper.timeout=2s", "--web.max-requests=1")
+
+	first := make(chan int, 1)
+	go func() {
+		response, err := http.Get(base + "/metrics")
+		if err != nil {
+			first <- 0
+			return
+		}
+		response.Body.Close()
+		first <- response.StatusCode
+	}()
+	// The first scrape is in flight once the member has a connection.
+	select {
+	case conn := <-accepted:
+		accepted <- conn
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first scrape never reached the member")
+	}
+	if status, body := get(t, base+"/probe?ensemble=default"); status != http.StatusServiceUnavailable || !strings.Contains(body, "Limit of concurrent requests reached (1)") {
+		t.Errorf("a scrape while one is in flight: %d %q, want 503 and the limit", status, body)
+	}
+	if status := <-first; status != http.StatusOK {
+		t.Errorf("the scrape in flight: %d, want 200", status)
+	}
+	if status, body := get(t, base+"/metrics"); status != http.StatusOK {
+		t.Errorf("a scrape after the first finished: %d, want 200\n%s", status, body)
 	}
 }
