@@ -31,7 +31,46 @@ type handlers struct {
 	registry *ensemble.Registry
 	own      ownMetrics
 	options  serverOptions
-	inFlight chan struct{} // one slot per scrape in flight; nil: no bound
+	limit    *scrapeLimit
+}
+
+// scrapeLimit bounds the scrapes in flight (--web.max-requests) and counts
+// those it refuses.
+type scrapeLimit struct {
+	slots   chan struct{} // one per scrape in flight; nil: no bound
+	refused prometheus.Counter
+}
+
+func newScrapeLimit(maxRequests int) *scrapeLimit {
+	l := &scrapeLimit{refused: prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "zookeeper_exporter_scrapes_refused_total",
+		Help: "Scrapes of /metrics or /probe answered 503 because --web.max-requests were in flight.",
+	})}
+	if maxRequests > 0 {
+		l.slots = make(chan struct{}, maxRequests)
+	}
+	return l
+}
+
+// admit takes a slot, or reports false and counts a refusal; done gives the
+// slot back.
+func (l *scrapeLimit) admit() bool {
+	if l.slots == nil {
+		return true
+	}
+	select {
+	case l.slots <- struct{}{}:
+		return true
+	default:
+		l.refused.Inc()
+		return false
+	}
+}
+
+func (l *scrapeLimit) done() {
+	if l.slots != nil {
+		<-l.slots
+	}
 }
 
 // routes builds the exporter's HTTP routes.
@@ -42,11 +81,8 @@ type ownMetrics struct {
 	process, engine prometheus.Gatherer
 }
 
-func routes(logger *slog.Logger, opts serverOptions, registry *ensemble.Registry, own ownMetrics, reloader *reloader) *http.ServeMux {
-	h := &handlers{logger: logger, registry: registry, own: own, options: opts}
-	if opts.maxRequests > 0 {
-		h.inFlight = make(chan struct{}, opts.maxRequests)
-	}
+func routes(logger *slog.Logger, opts serverOptions, registry *ensemble.Registry, own ownMetrics, reloader *reloader, limit *scrapeLimit) *http.ServeMux {
+	h := &handlers{logger: logger, registry: registry, own: own, options: opts, limit: limit}
 	mux := http.NewServeMux()
 	mux.HandleFunc(opts.metricsPath, h.metrics)
 	mux.HandleFunc("/probe", h.probe)
@@ -129,16 +165,12 @@ var gzipWriters = sync.Pool{New: func() any {
 // them: the process's gathered while the probes run, the engine's counters
 // once they have ended, so that they count this scrape.
 func (h *handlers) serveRounds(w http.ResponseWriter, r *http.Request, names []string, own bool) {
-	if h.inFlight != nil {
-		select {
-		case h.inFlight <- struct{}{}:
-			defer func() { <-h.inFlight }()
-		default:
-			// As promhttp answers past its MaxRequestsInFlight.
-			http.Error(w, fmt.Sprintf("Limit of concurrent requests reached (%d), try again later.", cap(h.inFlight)), http.StatusServiceUnavailable)
-			return
-		}
+	if !h.limit.admit() {
+		// As promhttp answers past its MaxRequestsInFlight.
+		http.Error(w, fmt.Sprintf("Limit of concurrent requests reached (%d), try again later.", cap(h.limit.slots)), http.StatusServiceUnavailable)
+		return
 	}
+	defer h.limit.done()
 	ctx, cancel := h.scrapeContext(r)
 	defer cancel()
 	ctx, cancelWrite := writeMargin(ctx)

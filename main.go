@@ -151,8 +151,10 @@ func runServer(logger *slog.Logger, opts *options, cfg *config.Config) int {
 	engine.MustRegister(registry.SelfMetrics().Collectors()...)
 	reloader := newReloader(logger, opts.source.load, registry)
 	engine.MustRegister(reloader.collectors()...)
+	limit := newScrapeLimit(opts.server.maxRequests)
+	engine.MustRegister(limit.refused)
 
-	mux := routes(logger, opts.server, registry, ownMetrics{process: process, engine: engine}, reloader)
+	mux := routes(logger, opts.server, registry, ownMetrics{process: process, engine: engine}, reloader, limit)
 	hangups := make(chan os.Signal, 1)
 	signal.Notify(hangups, syscall.SIGHUP)
 	go func() {

@@ -189,7 +189,11 @@ func TestMaxRequests(t *testing.T) {
 	if status := <-first; status != http.StatusOK {
 		t.Errorf("the scrape in flight: %d, want 200", status)
 	}
-	if status, body := get(t, base+"/metrics"); status != http.StatusOK {
-		t.Errorf("a scrape after the first finished: %d, want 200\n%s", status, body)
+	status, body := get(t, base+"/metrics")
+	if status != http.StatusOK {
+		t.Fatalf("a scrape after the first finished: %d, want 200\n%s", status, body)
+	}
+	if !strings.Contains(body, "\nzookeeper_exporter_scrapes_refused_total 1\n") {
+		t.Errorf("the refusal is not counted once:\n%s", body)
 	}
 }
