@@ -76,6 +76,27 @@ func BenchmarkParseIsro(b *testing.B) {
 	})
 }
 
+// BenchmarkParseAdminLeader is the AdminServer's leader command, asked of a
+// voter that says not serving (a leader with leaderServes=no).
+func BenchmarkParseAdminLeader(b *testing.B) {
+	benchParse(b, capture(b, "leader_serves_no", "admin_leader.json"), func(answer []byte) error {
+		_, err := ParseAdminLeader(answer)
+		return err
+	})
+}
+
+// BenchmarkParseServerLine is one server.N line of conf or zoo.cfg, with a
+// second address (3.6+ multi-address) and the client port.
+func BenchmarkParseServerLine(b *testing.B) {
+	const line = "127.0.0.1:2888:3888|127.0.0.2:2888:3888:participant;0.0.0.0:2181"
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseServerLine(1, line); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkParseNotServing is the answer of every member without quorum.
 func BenchmarkParseNotServing(b *testing.B) {
 	answer := capture(b, "not_serving", "mntr")
