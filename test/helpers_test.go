@@ -247,27 +247,26 @@ type exposition struct {
 // scrapeExporter GETs a metrics page the way Prometheus does, with its
 // scrape-timeout header and a client that gives up at that timeout.
 func scrapeExporter(url string, timeout time.Duration) (*exposition, error) {
-	request, err := http.NewRequest(http.MethodGet, url, nil)
+	return scrapeThrough(&http.Client{Timeout: timeout}, url, timeout)
+}
+
+// scrapeThrough scrapes like Prometheus with a scrape timeout of deadline,
+// through client (one inside a cluster's network namespace, or one giving
+// up at the deadline), and parses the exposition.
+func scrapeThrough(client *http.Client, target string, deadline time.Duration) (*exposition, error) {
+	request, err := http.NewRequest(http.MethodGet, target, nil)
 	if err != nil {
 		return nil, err
 	}
-	request.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64))
-	response, err := (&http.Client{Timeout: timeout}).Do(request)
+	request.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", strconv.FormatFloat(deadline.Seconds(), 'f', -1, 64))
+	body, err := readOK(client, request)
 	if err != nil {
 		return nil, err
-	}
-	defer response.Body.Close()
-	body, err := io.ReadAll(response.Body)
-	if err != nil {
-		return nil, err
-	}
-	if response.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: %s\n%s", url, response.Status, body)
 	}
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(strings.NewReader(string(body)))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("parsing %s: %w", target, err)
 	}
 	return &exposition{body: string(body), families: families}, nil
 }
@@ -364,4 +363,57 @@ func expectValues(scrape *exposition, want map[string]float64, labels map[string
 		return fmt.Errorf("%s", strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// pollUntil calls check until it succeeds, failing after a generous
+// deadline with check's last description of what it saw.
+func pollUntil(t *testing.T, what string, check func() (bool, string)) {
+	t.Helper()
+	const within = 60 * time.Second
+	deadline := time.Now().Add(within)
+	for {
+		ok, state := check()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s still waiting for %s; last seen: %s", within, what, state)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// killFollower SIGKILLs a running voter that is not the leader.
+func killFollower(t *testing.T, cluster *zkcluster.Cluster) *zkcluster.Member {
+	t.Helper()
+	leader := cluster.LeaderT(t)
+	for _, member := range cluster.Voters() {
+		if member.ID == leader.ID || member.PID() == 0 {
+			continue
+		}
+		if err := cluster.Kill(member.ID); err != nil {
+			t.Fatal(err)
+		}
+		return member
+	}
+	t.Fatal("no follower left to kill")
+	return nil
+}
+
+// readOK sends request and returns the body of a 200 answer; any other
+// status is an error that carries the body.
+func readOK(client *http.Client, request *http.Request) ([]byte, error) {
+	response, err := client.Do(request)
+	if err != nil {
+		return nil, err
+	}
+	defer response.Body.Close()
+	body, err := io.ReadAll(response.Body)
+	if err != nil {
+		return nil, err
+	}
+	if response.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s %s: %s: %s", request.Method, request.URL, response.Status, body)
+	}
+	return body, nil
 }

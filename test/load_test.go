@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -237,17 +236,9 @@ func loadScrape(client *http.Client, url, want string) error {
 		return err
 	}
 	request.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "10")
-	response, err := client.Do(request)
+	body, err := readOK(client, request)
 	if err != nil {
 		return err
-	}
-	defer response.Body.Close()
-	body, err := io.ReadAll(response.Body)
-	if err != nil {
-		return err
-	}
-	if response.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s", response.Status)
 	}
 	if !strings.Contains(string(body), want) {
 		return fmt.Errorf("no %q in the scrape", strings.TrimSpace(want))

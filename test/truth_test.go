@@ -11,14 +11,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/quorumwatch/zookeeper_exporter/internal/zkcluster"
 )
@@ -31,35 +27,6 @@ import (
 // to reach a state: elections, failure detection and JVM starts are slow
 // on a loaded machine.
 const truthWithin = 90 * time.Second
-
-// scrapeThrough scrapes like Prometheus with a scrape timeout of deadline,
-// through client. The client's own timeout is the caller's: how fast the
-// exporter answers is not what these tests assert.
-func scrapeThrough(client *http.Client, target string, deadline time.Duration) (*exposition, error) {
-	request, err := http.NewRequest(http.MethodGet, target, nil)
-	if err != nil {
-		return nil, err
-	}
-	request.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", strconv.FormatFloat(deadline.Seconds(), 'f', -1, 64))
-	response, err := client.Do(request)
-	if err != nil {
-		return nil, err
-	}
-	defer response.Body.Close()
-	body, err := io.ReadAll(response.Body)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", target, err)
-	}
-	if response.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: %s\n%s", target, response.Status, body)
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(strings.NewReader(string(body)))
-	if err != nil {
-		return nil, fmt.Errorf("parsing %s: %w", target, err)
-	}
-	return &exposition{body: string(body), families: families}, nil
-}
 
 // eventuallyThrough is eventually for an exporter reached through client
 // (one inside a cluster's network namespace).
