@@ -88,10 +88,14 @@ var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
 var helpEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
 
 func appendEscaped(b []byte, value string) []byte {
-	if !strings.ContainsAny(value, "\\\"\n") {
-		return append(b, value...)
+	// A byte loop, not strings.ContainsAny: half the exposition's time went
+	// to it, for label values that almost never need escaping.
+	for i := 0; i < len(value); i++ {
+		if c := value[i]; c == '\\' || c == '"' || c == '\n' {
+			return append(b, labelEscaper.Replace(value)...)
+		}
 	}
-	return append(b, labelEscaper.Replace(value)...)
+	return append(b, value...)
 }
 
 func appendValue(b []byte, value float64) []byte {

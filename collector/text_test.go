@@ -78,8 +78,13 @@ func TestTextMatchesConstMetrics(t *testing.T) {
 }
 
 func TestAppendEscapedAndValues(t *testing.T) {
-	if got := string(appendEscaped(nil, "a\\b\"c\nd")); got != `a\\b\"c\nd` {
-		t.Errorf("escaped %q", got)
+	for value, want := range map[string]string{
+		"": "", "127.0.0.1:2181": "127.0.0.1:2181", `a"b`: `a\"b`, `a\b`: `a\\b`, "a\nb": `a\nb`,
+		"a\\b\"c\nd": `a\\b\"c\nd`, "zk-é": "zk-é",
+	} {
+		if got := string(appendEscaped([]byte("x="), value)); got != "x="+want {
+			t.Errorf("appendEscaped(%q) = %q, want %q", value, got, "x="+want)
+		}
 	}
 	for value, want := range map[float64]string{1: "1", 0.25: "0.25", 1e21: "1e+21"} {
 		if got := string(appendValue(nil, value)); got != want {
