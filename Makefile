@@ -80,6 +80,18 @@ bench:
 	@! grep -Eq '^(FAIL|--- FAIL|panic:)' $(BENCH_OUT)
 	@echo "written to $(BENCH_OUT); compare: benchstat OLD.txt $(BENCH_OUT)"
 
+# fuzz explores every fuzz target for FUZZ_TIME each, one after another (go
+# test -fuzz takes one target at a time); a crash writes its input under the
+# package's testdata/fuzz/ and fails. Not part of make test.
+FUZZ_TIME ?= 30s
+fuzz:
+	@for pkg in ./zk ./config; do \
+	  for target in $$(grep -ho '^func Fuzz[A-Za-z]*' $$pkg/*_test.go | cut -d' ' -f2); do \
+	    echo "$$pkg $$target"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZ_TIME) -parallel 1 $$pkg || exit 1; \
+	  done; \
+	done
+
 # bench-scale runs the exporter against 1,000 stand-in members (200
 # ensembles x 5, answering after 20 ms) and prints its scrape times, peak
 # RSS, CPU and words per member per scrape. It stops by itself.
