@@ -2,7 +2,6 @@ package zk
 
 import (
 	"context"
-	"io"
 	"net"
 	"testing"
 )
@@ -130,7 +129,7 @@ func BenchmarkCommand(b *testing.B) {
 	for _, word := range []string{"srvr", "mntr"} {
 		b.Run(word, func(b *testing.B) {
 			answer := capture(b, "leader", word)
-			address := answeringListener(b, answer)
+			address := fakeMember(b, func(conn net.Conn) { _, _ = conn.Write(answer) })
 			client := &Client{}
 			ctx := context.Background()
 			b.SetBytes(int64(len(answer)))
@@ -152,7 +151,7 @@ func BenchmarkCommand(b *testing.B) {
 // trip and the parse, the answer read into a pooled buffer.
 func BenchmarkProbeMntr(b *testing.B) {
 	answer := capture(b, "leader", "mntr")
-	address := answeringListener(b, answer)
+	address := fakeMember(b, func(conn net.Conn) { _, _ = conn.Write(answer) })
 	client := &Client{}
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -166,33 +165,4 @@ func BenchmarkProbeMntr(b *testing.B) {
 			b.Fatalf("mntr %+v, error %v", mntr, err)
 		}
 	}
-}
-
-// answeringListener serves answer to every connection after reading its
-// four-letter word.
-func answeringListener(b *testing.B, answer []byte) string {
-	b.Helper()
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	done := make(chan struct{})
-	b.Cleanup(func() { listener.Close(); <-done })
-	go func() {
-		defer close(done)
-		for {
-			conn, err := listener.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				word := make([]byte, 4)
-				if _, err := io.ReadFull(conn, word); err == nil {
-					_, _ = conn.Write(answer)
-				}
-			}()
-		}
-	}()
-	return listener.Addr().String()
 }

@@ -13,9 +13,10 @@ import (
 )
 
 // fakeMember is a TCP server on loopback that behaves as no real ZooKeeper
-// can be made to: silent, endless, resetting. Real answers are tested
-// against real members elsewhere.
-func fakeMember(t *testing.T, handle func(net.Conn)) string {
+// can be made to: silent, endless, resetting; or, for the benchmarks, one
+// that answers at once. Real answers are tested against real members
+// elsewhere.
+func fakeMember(t testing.TB, handle func(net.Conn)) string {
 	t.Helper()
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
