@@ -53,6 +53,10 @@ type Ensemble struct {
 	// AdminPort, when set, is every member's AdminServer port: the fallback
 	// for words the members' whitelist refuses.
 	AdminPort int `yaml:"admin_port"`
+	// Oracle says the ensemble runs QuorumOracleMaj (oraclePath, ZooKeeper
+	// 3.8+): with two voters, one alone keeps a quorum when the oracle
+	// consents. Read from a zoo_cfg's oraclePath too.
+	Oracle bool `yaml:"oracle"`
 	// DNS, when set, gives the members instead of listing them.
 	DNS *DNSConfig `yaml:"dns"`
 

@@ -14,16 +14,10 @@ func validateGroups(ensemble *Ensemble, report reporter) {
 			continue
 		}
 		problem := memberReporter(ensemble, j, member, report)
-		if !member.Voter() {
-			if member.Group != nil || member.Weight != nil {
-				problem("group and weight apply to voters: an observer never counts in a quorum")
-			}
-			continue
-		}
 		if member.Weight != nil && *member.Weight < 0 {
 			problem("weight %d is negative", *member.Weight)
 		}
-		if member.Group != nil {
+		if member.Group != nil && member.Voter() {
 			grouped++
 		}
 	}
@@ -33,11 +27,19 @@ func validateGroups(ensemble *Ensemble, report reporter) {
 	}
 	groups, weights := map[int]int{}, map[int]int{}
 	for j, member := range ensemble.Members {
-		if member == nil || !member.Voter() {
+		if member == nil {
 			continue
 		}
 		problem := memberReporter(ensemble, j, member, report)
 		switch {
+		case !member.Voter() && member.Group == nil:
+			// An observer in no group line adds nothing to any total.
+		case !member.Voter() && member.ServerID <= 0:
+			problem("group needs server_id: hierarchical quorums name their servers by id")
+		case !member.Voter():
+			// ZooKeeper counts an observer's weight in its group's total,
+			// though the observer never acks.
+			groups[member.ServerID], weights[member.ServerID] = *member.Group, weightOr1(member.Weight)
 		case member.Group == nil:
 			problem("no group, while other voters have one: with hierarchical quorums every voter needs a group")
 		case member.ServerID <= 0:
@@ -52,6 +54,13 @@ func validateGroups(ensemble *Ensemble, report reporter) {
 		report(ensemble.line, "ensemble %q: every group weighs 0: no quorum can ever form", ensemble.Name)
 	}
 	ensemble.Groups, ensemble.Weights = groups, weights
+}
+
+func weightOr1(weight *int) int {
+	if weight == nil {
+		return 1
+	}
+	return *weight
 }
 
 func reportWeightsWithoutGroups(ensemble *Ensemble, report reporter) {

@@ -172,10 +172,10 @@ func TestGroupProblems(t *testing.T) {
 			want:    []string{"zk.yml:4:", `member "h:1"`, "group needs server_id"},
 		},
 		{
-			name: "group on an observer",
+			name: "group on an observer without its id",
 			members: "      - {address: h:1, server_id: 1, group: 1}\n" +
-				"      - {address: h:2, server_id: 2, group: 1, role: observer}\n",
-			want: []string{"zk.yml:5:", `member "h:2"`, "observer never counts"},
+				"      - {address: h:2, group: 1, role: observer}\n",
+			want: []string{"zk.yml:5:", `member "h:2"`, "group needs server_id"},
 		},
 		{
 			name: "every group weighs nothing",

@@ -312,6 +312,7 @@ func (z *zooCfg) members(ensemble *Ensemble, path string) {
 		ensemble.Members = append(ensemble.Members, &Member{Address: address, Role: role, ServerID: id})
 	}
 	ensemble.Standalone = voters == 1 && z.settings["standaloneEnabled"] != "false"
+	ensemble.Oracle = ensemble.Oracle || z.settings["oraclePath"] != ""
 }
 
 // applyGroups puts group.N and weight.N on the members, for Validate to

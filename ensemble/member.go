@@ -24,6 +24,10 @@ type ProbedMember struct {
 	// Voter: the member votes in the voter set in force (see VoterSet); a
 	// member configured as a voter that answers observer does not.
 	Voter bool
+	// Unplaced: configured as a voter, but the ensemble's membership lists
+	// it neither as a voter nor as an observer (its server id is unknown:
+	// the membership names it at another address; or it was removed).
+	Unplaced bool
 	// Zxid is the member's last zxid; ZxidKnown is false unless srvr said.
 	Zxid      zk.Zxid
 	ZxidKnown bool
@@ -38,6 +42,9 @@ type ProbedMember struct {
 	// LeaderVoters is, on a leader that answered mntr, the voters in its
 	// quorum including itself; 0 when unknown.
 	LeaderVoters int
+	// LeaderVotersAtMost: the release does not say how many of the count
+	// do not vote (3.5), so it bounds the voters from above only.
+	LeaderVotersAtMost bool
 	// LeaderNotServing is set when the AdminServer says a member that
 	// answers "not serving" leads: a leader started with leaderServes=no.
 	LeaderNotServing bool
@@ -48,9 +55,6 @@ type ProbedMember struct {
 	Err      error
 	Reason   string
 	Duration time.Duration
-	// standsFor is, for a member of unknown server id, the live voter it is
-	// taken for in the quorum arithmetic (see pairUnknown).
-	standsFor int
 }
 
 // Figure names one of a member's numbers.
@@ -170,7 +174,7 @@ func (m *ProbedMember) takeMntr(mntr *zk.Mntr, srvrAnswered bool) {
 		}
 	}
 	if voters, ok := mntr.LeaderVoters(); ok {
-		m.LeaderVoters = voters
+		m.LeaderVoters, m.LeaderVotersAtMost = voters, !mntr.LeaderVotersExact()
 	}
 }
 

@@ -57,16 +57,15 @@ func derive(r *Round, live *Membership) {
 			r.VoterSetError = err
 		}
 	}
+	if r.Ensemble.Oracle {
+		r.VoterSet.Quorum.Rule = r.VoterSet.Quorum.Rule.WithOracle()
+	}
 	members := make([]quorum.Member, len(r.Members))
 	for i, m := range r.Members {
-		id := m.ServerID
-		if id == 0 {
-			id = m.standsFor
-		}
 		members[i] = quorum.Member{
-			Name: m.Address, ID: id, Datacenter: m.Datacenter,
-			Voter: m.Voter, Up: m.Up, Mode: m.Mode, Zxid: m.Zxid, ZxidKnown: m.ZxidKnown,
-			LeaderNotServing: m.LeaderNotServing, LeaderVoters: m.LeaderVoters,
+			Name: m.Address, ID: m.ServerID, Datacenter: m.Datacenter,
+			Voter: m.Voter, Unplaced: m.Unplaced, Up: m.Up, Mode: m.Mode, Zxid: m.Zxid, ZxidKnown: m.ZxidKnown,
+			LeaderNotServing: m.LeaderNotServing, LeaderVoters: m.LeaderVoters, LeaderVotersAtMost: m.LeaderVotersAtMost,
 		}
 	}
 	r.Assessment = quorum.Assess(members, r.VoterSet.Quorum, quorum.Options{})

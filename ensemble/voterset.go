@@ -3,6 +3,7 @@ package ensemble
 import (
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -95,13 +96,14 @@ func membershipOf(conf *zk.Conf, from string, at time.Time) (*Membership, error)
 }
 
 // rule builds the quorum rule of the given voters from groups and weights
-// (nil groups: simple majority).
-func rule(ids []int, groups, weights map[int]int) (quorum.Rule, error) {
+// (nil groups: simple majority). Observers named in a group add their
+// weight to its total, as ZooKeeper counts them, though they never ack.
+func rule(ids, observers []int, groups, weights map[int]int) (quorum.Rule, error) {
 	if groups == nil {
 		return quorum.Majority(ids), nil
 	}
-	voters := make([]quorum.Voter, 0, len(ids))
-	for _, id := range ids {
+	voters := make([]quorum.Voter, 0, len(ids)+len(observers))
+	place := func(id int, observer bool) {
 		weight, ok := weights[id]
 		if !ok {
 			weight = 1
@@ -114,7 +116,15 @@ func rule(ids []int, groups, weights map[int]int) (quorum.Rule, error) {
 		} else {
 			group = 0
 		}
-		voters = append(voters, quorum.Voter{ID: id, Group: group, Weight: weight})
+		voters = append(voters, quorum.Voter{ID: id, Group: group, Weight: weight, Observer: observer})
+	}
+	for _, id := range ids {
+		place(id, false)
+	}
+	for _, id := range observers {
+		if _, grouped := groups[id]; grouped {
+			place(id, true)
+		}
 	}
 	return quorum.Hierarchical(voters)
 }
@@ -124,13 +134,14 @@ func rule(ids []int, groups, weights map[int]int) (quorum.Rule, error) {
 // answer observer. Live voters no member stands for are unseen.
 func fromMembership(members []*ProbedMember, live *Membership, configured *config.Ensemble) (VoterSet, error) {
 	set := VoterSet{Source: SourceEnsemble, Hierarchical: live.Groups != nil}
-	var ids []int
+	var ids, observers []int
 	standFor := map[int]bool{}
 	for _, m := range members {
 		standFor[m.ServerID] = true
 	}
 	for _, server := range live.Servers {
 		if !server.Voter() {
+			observers = append(observers, server.ID)
 			continue
 		}
 		ids = append(ids, server.ID)
@@ -144,35 +155,17 @@ func fromMembership(members []*ProbedMember, live *Membership, configured *confi
 	}
 	for _, m := range members {
 		m.Voter = m.ServerID > 0 && isVoter[m.ServerID] && m.Mode != zk.ModeObserver
+		// A configured voter the membership does not list as an observer
+		// either (another address, or removed by reconfig) is neither.
+		m.Unplaced = !m.Voter && m.Mode != zk.ModeObserver && !slices.Contains(observers, m.ServerID) && m.Member.Voter()
 	}
-	if live.Groups == nil {
-		set.Unconfigured = pairUnknown(members, set.Unconfigured)
-	}
-	r, err := rule(ids, live.Groups, live.Weights)
+	r, err := rule(ids, observers, live.Groups, live.Weights)
 	if err != nil {
 		return set, fmt.Errorf("the ensemble's own quorum rule: %w", err)
 	}
 	set.Quorum = quorum.VoterSet{Rule: r, Unseen: set.Unconfigured}
 	set.Matches = matches(ids, configured, members)
 	return set, nil
-}
-
-// pairUnknown lets configured voters whose server id is unknown (the
-// membership does not list their address: a typo, another name for the
-// host) stand for live voters no configured member stands for. Under a
-// simple majority any pairing gives the same margin; the member's
-// server_id stays unknown. It returns the live voters left unpaired.
-func pairUnknown(members []*ProbedMember, unconfigured []int) []int {
-	for _, m := range members {
-		if len(unconfigured) == 0 {
-			break
-		}
-		if m.ServerID == 0 && m.Member.Voter() && m.Mode != zk.ModeObserver {
-			m.Voter, m.standsFor = true, unconfigured[0]
-			unconfigured = unconfigured[1:]
-		}
-	}
-	return unconfigured
 }
 
 // fromConfiguration decides the voters from the configuration: configured
@@ -198,17 +191,38 @@ func fromConfiguration(members []*ProbedMember, configured *config.Ensemble) (Vo
 		ids = append(ids, id)
 		set.Quorum.Unseen = append(set.Quorum.Unseen, id)
 	}
-	if configured.Groups == nil || len(set.Quorum.Unseen) > 0 {
-		set.Hierarchical = false
+	if configured.Groups == nil {
 		set.Quorum.Rule = quorum.Majority(ids)
 		return set, nil
 	}
-	r, err := rule(ids, configured.Groups, configured.Weights)
+	// A configured hierarchy stays in force: replacing it by a simple
+	// majority overstates. Voters beyond it have no known group or weight,
+	// so nothing above a margin of 0 can be promised (RuleIncomplete).
+	set.Quorum.RuleIncomplete = len(set.Quorum.Unseen) > 0
+	var observers []int
+	for _, m := range members {
+		if !m.Voter && m.ServerID > 0 {
+			observers = append(observers, m.ServerID)
+		}
+	}
+	r, err := rule(configuredIDs(ids), observers, configured.Groups, configured.Weights)
 	if err != nil {
 		return set, fmt.Errorf("the configured quorum rule: %w", err)
 	}
 	set.Quorum.Rule = r
 	return set, nil
+}
+
+// configuredIDs drops the ids of voters the exporter cannot see (negative
+// ids beyond the configured members), which no group places.
+func configuredIDs(ids []int) []int {
+	var out []int
+	for _, id := range ids {
+		if id > 0 {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // viewSize is the number of voters in the ensemble's own view as mntr says

@@ -261,6 +261,8 @@ func (a *Assessment) blocker(members []Member, i int, opts Options) string {
 		return "no leader serves: wait for the election to finish"
 	case q.Leaders > 1:
 		return fmt.Sprintf("%d members claim to lead: wait for a single leader", q.Leaders)
+	case q.VotersUnknown > 0:
+		return fmt.Sprintf("%d voters of the ensemble are not probed: cannot tell what stopping it leaves", q.VotersUnknown)
 	case q.VotersUnseenSynced > 0:
 		return fmt.Sprintf("%d voters the leader counts are not seen by the exporter: check them first", q.VotersUnseenSynced)
 	}

@@ -249,7 +249,7 @@ func TestDatacenterMargins(t *testing.T) {
 		},
 		{
 			name:  "quorum lost: counted on the voters that answer",
-			peers: fiveAndObserver(notServing, voterDown, voterDown, notServing, voterDown, observer),
+			peers: fiveAndObserver(notServing, voterDown, voterDown, notServing, voterDown, obsNotServing),
 			want:  []DatacenterMargin{{"a", 3, -2}, {"b", 2, -2}},
 		},
 		{

@@ -14,6 +14,8 @@ var (
 	voterDown  = Member{Voter: true, Mode: zk.ModeUnknown}
 	observer   = Member{Up: true, Mode: zk.ModeObserver, Zxid: 1 << 32, ZxidKnown: true}
 	obsDown    = Member{Mode: zk.ModeUnknown}
+	// obsNotServing is an observer that has noticed the quorum is gone.
+	obsNotServing = Member{Up: true, Mode: zk.ModeNotServing}
 )
 
 func withLeaderVoters(m Member, voters int) Member { m.LeaderVoters = voters; return m }
@@ -48,8 +50,15 @@ func TestEvaluate(t *testing.T) {
 		},
 		{
 			name:    "three voters lost: quorum lost, survivors not serving",
-			members: []Member{voterDown, notServing, voterDown, voterDown, notServing, observer},
+			members: []Member{voterDown, notServing, voterDown, voterDown, notServing, obsNotServing},
 			want:    Ensemble{Voters: 5, Observers: 1, QuorumSize: 3, FaultTolerance: 2, VotersUp: 2, Margin: -1},
+		},
+		{
+			// An observer serves only while a leader holds a quorum: here a
+			// leaderServes=no leader with two followers out of reach.
+			name:    "three voters unreachable, an observer serving",
+			members: []Member{voterDown, notServing, voterDown, voterDown, notServing, observer},
+			want:    Ensemble{Voters: 5, Observers: 1, QuorumSize: 3, FaultTolerance: 2, VotersUp: 2, VotersInQuorum: 3, LeaderHidden: true, Margin: 0},
 		},
 		{
 			name:    "observer lost: margin unchanged",

@@ -9,12 +9,18 @@ import (
 
 // Voter is one voting server: ID is ZooKeeper's server id; Group is 0 for
 // simple majority; Weight is the hierarchical weight (0 = never counts).
+// An Observer named in a group.N line adds its weight to the group's total,
+// as ZooKeeper's QuorumHierarchical sums every listed server, but never
+// acks: it makes the group's majority harder to reach and is no voter.
 //
 // Weight has no implicit default: whoever reads zoo.cfg sets 1 when a server
 // has no weight.N line, as ZooKeeper does. In Hierarchical, Group 0 means
 // "listed in no group": such a server is not a voter, so a `group.0=` line
 // must be given another, unused group id.
-type Voter struct{ ID, Group, Weight int }
+type Voter struct {
+	ID, Group, Weight int
+	Observer          bool
+}
 
 // Rule decides which sets of voters form a quorum, as ZooKeeper's QuorumMaj
 // and QuorumHierarchical do. A simple majority is the hierarchical rule with
@@ -28,19 +34,29 @@ type Rule struct {
 	groups []group
 	// seat maps each counting voter (weight > 0) to its group and weight.
 	seat map[int]seat
+	// oracle: QuorumOracleMaj with two voters, where one voter alone holds
+	// a quorum when the oracle consents.
+	oracle bool
 }
 
 type group struct {
 	id      int
-	members []Voter // weight > 0 only, heaviest first (ties by id)
-	total   int
+	members []Voter // acking voters of weight > 0 only, heaviest first (ties by id)
+	total   int     // observers named in the group included
+	// needOne: the oracle's group, where one voter is enough.
+	needOne bool
 }
 
 type seat struct{ group, weight int }
 
 // need is the weight a group must hold: more than half its total. ZooKeeper
 // tests weight > total/2 in integer arithmetic, which is the same thing.
-func (g group) need() int { return g.total/2 + 1 }
+func (g group) need() int {
+	if g.needOne {
+		return 1
+	}
+	return g.total/2 + 1
+}
 
 // needGroups is how many groups must each hold their majority: more than
 // half the groups with non-zero weight.
@@ -65,6 +81,37 @@ func Majority(ids []int) Rule {
 	return r
 }
 
+// MajorityWithOracle is QuorumOracleMaj (ZooKeeper 3.8+, oraclePath): a
+// simple majority, except that with exactly two voters one of them holds a
+// quorum alone, as the oracle lets it. The margin then takes the oracle's
+// consent for granted: with both voters up one can be lost.
+func MajorityWithOracle(ids []int) Rule {
+	r := Majority(ids)
+	if len(r.groups) == 1 && r.groups[0].total == 2 {
+		r.oracle = true
+		r.groups[0].needOne = true
+	}
+	return r
+}
+
+// WithOracle is the rule with QuorumOracleMaj's oracle: a simple majority
+// of two voters becomes one where either voter alone holds a quorum. Any
+// other rule is returned as it is, as ZooKeeper consults the oracle only
+// with two voters.
+func (r Rule) WithOracle() Rule {
+	if r.hierarchical || r.oracle || len(r.groups) != 1 || r.groups[0].total != 2 {
+		return r
+	}
+	ids := make([]int, 0, 2)
+	for _, v := range r.Voters() {
+		ids = append(ids, v.ID)
+	}
+	return MajorityWithOracle(ids)
+}
+
+// Oracle reports whether the rule is a two-voter majority with an oracle.
+func (r Rule) Oracle() bool { return r.oracle }
+
 // Hierarchical is ZooKeeper's hierarchical rule (group.N and weight.N lines):
 // a quorum is more than half of the groups with non-zero weight, each holding
 // more than half of its weight. Weight-0 servers and servers in no group
@@ -86,8 +133,11 @@ func Hierarchical(voters []Voter) (Rule, error) {
 			g = &group{id: v.Group}
 			byGroup[v.Group] = g
 		}
-		g.members = append(g.members, v)
 		g.total += v.Weight
+		if v.Observer {
+			continue
+		}
+		g.members = append(g.members, v)
 		r.seat[v.ID] = seat{weight: v.Weight}
 	}
 	if len(byGroup) == 0 {
@@ -230,8 +280,17 @@ func (g group) costs(present func(i int) bool) (lose, regain int) {
 			regain++
 		}
 	}
+	if w < need {
+		// Observers weigh in the total but never ack: no return of voters
+		// gives this group its majority.
+		regain = neverRegained
+	}
 	return lose, regain
 }
+
+// neverRegained is the regain cost of a group that no returns can give its
+// majority; more than any ensemble has voters.
+const neverRegained = 1 << 20
 
 // groupCosts applies costs to every group for the set ids.
 func (r Rule) groupCosts(ids map[int]bool) (lose, regain []int) {

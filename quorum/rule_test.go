@@ -218,13 +218,13 @@ func TestHierarchicalErrors(t *testing.T) {
 		voters []Voter
 		want   string
 	}{
-		{"in two groups", []Voter{{1, 1, 1}, {2, 1, 1}, {1, 2, 1}}, "server 1 is in group 1 and group 2"},
-		{"twice in a group", []Voter{{1, 1, 1}, {1, 1, 1}}, "server 1 is listed twice in group 1"},
-		{"negative weight", []Voter{{1, 1, 1}, {2, 1, -1}}, "server 2 has negative weight -1"},
-		{"negative id", []Voter{{-3, 1, 1}}, "server -3: negative server id"},
-		{"negative group", []Voter{{3, -1, 1}}, "server 3: negative group id -1"},
-		{"every weight 0", []Voter{{1, 1, 0}, {2, 2, 0}}, "no group has a server of non-zero weight"},
-		{"no group", []Voter{{1, 0, 1}}, "no group has a server of non-zero weight"},
+		{"in two groups", []Voter{{ID: 1, Group: 1, Weight: 1}, {ID: 2, Group: 1, Weight: 1}, {ID: 1, Group: 2, Weight: 1}}, "server 1 is in group 1 and group 2"},
+		{"twice in a group", []Voter{{ID: 1, Group: 1, Weight: 1}, {ID: 1, Group: 1, Weight: 1}}, "server 1 is listed twice in group 1"},
+		{"negative weight", []Voter{{ID: 1, Group: 1, Weight: 1}, {ID: 2, Group: 1, Weight: -1}}, "server 2 has negative weight -1"},
+		{"negative id", []Voter{{ID: -3, Group: 1, Weight: 1}}, "server -3: negative server id"},
+		{"negative group", []Voter{{ID: 3, Group: -1, Weight: 1}}, "server 3: negative group id -1"},
+		{"every weight 0", []Voter{{ID: 1, Group: 1, Weight: 0}, {ID: 2, Group: 2, Weight: 0}}, "no group has a server of non-zero weight"},
+		{"no group", []Voter{{ID: 1, Group: 0, Weight: 1}}, "no group has a server of non-zero weight"},
 		{"nothing", nil, "no group has a server of non-zero weight"},
 	}
 	for _, tt := range tests {

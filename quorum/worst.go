@@ -152,7 +152,9 @@ func (t choiceTable) mostReturns(picks, needGroups int) int {
 	top := 0
 	for _, choices := range t.groups {
 		for _, c := range choices {
-			top = max(top, c.regain)
+			if c.regain < neverRegained {
+				top = max(top, c.regain)
+			}
 		}
 	}
 	most := 0

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -127,6 +128,17 @@ func (m *Mntr) LeaderVoters() (int, bool) {
 const maxCount = 1 << 20
 
 // isCount reports whether v is a whole number from 0 to maxCount.
+// LeaderVotersExact reports whether LeaderVoters counts voters only.
+// ZooKeeper 3.5 counts servers removed by reconfig that still follow among
+// zk_synced_followers without saying how many (zk_synced_non_voting_followers
+// came with 3.6); 3.4 has no reconfig, so its count is exact.
+func (m *Mntr) LeaderVotersExact() bool {
+	if _, ok := m.Number("zk_synced_non_voting_followers"); ok {
+		return true
+	}
+	return strings.HasPrefix(m.Version, "3.4.")
+}
+
 func isCount(v float64) bool { return v >= 0 && v <= maxCount && v == math.Trunc(v) }
 
 // ParseMntr parses "key<TAB>value" lines. Every line must be one; only the

@@ -1,0 +1,275 @@
+package zkmodel_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/promslog"
+
+	"github.com/quorumwatch/zookeeper_exporter/config"
+	"github.com/quorumwatch/zookeeper_exporter/ensemble"
+	"github.com/quorumwatch/zookeeper_exporter/internal/zkmodel"
+	"github.com/quorumwatch/zookeeper_exporter/quorum"
+	"github.com/quorumwatch/zookeeper_exporter/zk"
+)
+
+// The property test's size: cases (ensembles) and steps (states) per case.
+// make test runs the defaults; make model passes more.
+var (
+	modelCases = flag.Int("model.cases", 2500, "generated ensembles")
+	modelSteps = flag.Int("model.steps", 4, "state changes per ensemble, each checked")
+	modelSeed  = flag.Uint64("model.seed", 0, "first seed (0: from the clock)")
+)
+
+// TestModelProperties runs the real engine on the answers of generated
+// ensembles and checks it against the brute-force truth. A failure prints
+// the seed that replays it: go test ./internal/zkmodel -run
+// TestModelProperties -model.seed=S -model.cases=1. A seed that failed once
+// belongs in regressionSeeds.
+func TestModelProperties(t *testing.T) {
+	first := *modelSeed
+	if first == 0 {
+		first = uint64(time.Now().UnixNano())
+	}
+	t.Logf("seeds %d..%d", first, first+uint64(*modelCases)-1)
+	states := 0
+	for i := range *modelCases {
+		seed := first + uint64(i)
+		n, err := checkSeed(seed, *modelSteps)
+		states += n
+		if err != nil {
+			t.Fatalf("seed %d: %v\nreplay: go test ./internal/zkmodel -run 'TestModelProperties$' -model.seed=%d -model.cases=1", seed, err, seed)
+		}
+	}
+	t.Logf("%d states checked", states)
+}
+
+// regressionSeeds failed once; each replays a case that a fix made pass.
+var regressionSeeds = []uint64{}
+
+func TestModelRegressions(t *testing.T) {
+	for _, seed := range regressionSeeds {
+		if _, err := checkSeed(seed, *modelSteps); err != nil {
+			t.Errorf("seed %d: %v", seed, err)
+		}
+	}
+}
+
+// checkSeed generates one case from seed, probes it after every step, and
+// returns the number of states checked and the first violation.
+func checkSeed(seed uint64, steps int) (int, error) {
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	c := zkmodel.Generate(r, zkmodel.Options{})
+	registry, err := newEngine(c)
+	if err != nil {
+		return 0, fmt.Errorf("%w\n%s", err, c)
+	}
+	history := []string{"start"}
+	for step := 0; ; step++ {
+		round, err := registry.Probe(context.Background(), "model")
+		if err != nil {
+			return step, err
+		}
+		if err := check(c, round); err != nil {
+			return step + 1, fmt.Errorf("after %s: %w\n%s%s", strings.Join(history, ", "), err, c, describe(round))
+		}
+		if step == steps {
+			return step + 1, nil
+		}
+		history = append(history, c.Step(r))
+	}
+}
+
+func newEngine(c *zkmodel.Case) (*ensemble.Registry, error) {
+	cfg, err := config.Parse("model.yml", []byte(c.Config()))
+	if err != nil {
+		return nil, err
+	}
+	client := &zkmodel.Client{Ensemble: c.Ensemble}
+	return ensemble.New(cfg, promslog.NewNopLogger(), ensemble.Options{
+		NewClient:   func(*config.Ensemble) (ensemble.WordClient, error) { return client, nil },
+		Admin:       &zk.AdminClient{HTTPClient: &http.Client{Transport: client}},
+		ConfRefresh: time.Nanosecond, // the membership is read every round: staleness is not what this tests
+	})
+}
+
+// check is the properties of one round against the model's truth.
+func check(c *zkmodel.Case, round *ensemble.Round) error {
+	e := c.Ensemble
+	q := round.Quorum()
+	truth := e.TrueMargin()
+	// Without a quorum the margin counts the voters that must come back;
+	// a configuration that calls an observer a voter, when nothing live
+	// says otherwise, counts it among them.
+	misinformed := round.VoterSet.Source == ensemble.SourceConfiguration && configuredVotersWrong(c)
+	overstates := func(got, want int) bool { return got > want && (want >= 0 || !misinformed) }
+	if overstates(q.Margin, truth) {
+		return fmt.Errorf("margin %d overstates the true %d", q.Margin, truth)
+	}
+	seen, why := fullySeen(c)
+	if c.Ensemble.Oracle && !c.OracleConfigured && !q.Oracle {
+		// The oracle shows only once a leader serves alone: before,
+		// the margin is the plain majority's, lower than the truth.
+		seen, why = false, "the oracle is neither configured nor seen"
+	}
+	if misinformed {
+		seen, why = false, "the configuration's voters are not the ensemble's"
+	}
+	if seen && q.Margin != truth {
+		return fmt.Errorf("margin %d, true %d, though every running member answers what the margin needs", q.Margin, truth)
+	} else if !seen && criticalFromIgnorance(q, truth) && !excused(c, round) {
+		return fmt.Errorf("margin %d pages critically on an ensemble that does not call for it (true %d), and nothing says why (%s)", q.Margin, truth, why)
+	}
+	for _, dc := range round.Assessment.Datacenters {
+		if want := e.MarginWithoutDatacenter(dc.Datacenter); overstates(dc.Margin, want) {
+			return fmt.Errorf("losing datacenter %q: margin %d overstates the true %d", dc.Datacenter, dc.Margin, want)
+		}
+	}
+	for i, verdict := range round.Assessment.Members {
+		if !verdict.Safe {
+			continue
+		}
+		id := serverAt(round.Members[i].Address)
+		if after := e.MarginWithout(id); after < 0 {
+			return fmt.Errorf("server %d said safe to stop (%s), but stopping it loses quorum (true margin after: %d)", id, verdict.Reason, after)
+		}
+	}
+	return oneServerOneMember(c, round)
+}
+
+// oneServerOneMember: leaders and voters up are counted per server.
+func oneServerOneMember(c *zkmodel.Case, round *ensemble.Round) error {
+	leaders, votersUp := map[int]bool{}, map[int]bool{}
+	for _, l := range c.Listing {
+		s := c.Ensemble.Server(l.ID)
+		if s.Process != zkmodel.Running || s.Hidden {
+			continue
+		}
+		if s.Mode() == "leader" {
+			leaders[s.ID] = true
+		}
+		votersUp[s.ID] = true // at most: the configuration may call an observer a voter
+	}
+	q := round.Quorum()
+	if q.Leaders > len(leaders) {
+		return fmt.Errorf("%d leaders counted, %d servers say leader", q.Leaders, len(leaders))
+	}
+	if q.VotersUp > len(votersUp) {
+		return fmt.Errorf("%d voters up counted, %d servers answer", q.VotersUp, len(votersUp))
+	}
+	return nil
+}
+
+// fullySeen reports whether the exporter can know the true margin: every
+// running server listed once and reachable, and the voter set knowable
+// (from a serving member's conf, the AdminServer's voting view, or a
+// configuration whose roles are right). It says why not.
+func fullySeen(c *zkmodel.Case) (bool, string) {
+	e := c.Ensemble
+	listed := map[int]int{}
+	for _, l := range c.Listing {
+		listed[l.ID]++
+	}
+	if l := e.Leader(); l != nil && !e.LeaderServes && !(adminListed(c, l.ID) && l.Release >= "3.6") {
+		// A leader started with leaderServes=no answers "not serving" like
+		// a member without quorum: only its AdminServer's leader command
+		// tells them apart (and, under a simple majority, its followers).
+		return false, "a leaderServes=no leader without its AdminServer"
+	}
+	for _, s := range e.Servers {
+		switch {
+		case listed[s.ID] > 1:
+			return false, fmt.Sprintf("server %d listed twice", s.ID)
+		case s.Process == zkmodel.Running && listed[s.ID] == 0:
+			return false, fmt.Sprintf("server %d runs unlisted", s.ID)
+		case s.Process == zkmodel.Running && s.Hidden:
+			return false, fmt.Sprintf("server %d runs out of the exporter's reach", s.ID)
+		}
+	}
+	return true, ""
+}
+
+func adminListed(c *zkmodel.Case, id int) bool {
+	for _, l := range c.Listing {
+		if l.ID == id && l.Admin {
+			return true
+		}
+	}
+	return false
+}
+
+// criticalFromIgnorance: the figures page (ZooKeeperQuorumLost on a
+// negative margin, ZooKeeperQuorumAtRisk on 0 where the design tolerates a
+// loss) while the truth does not call for that page.
+func criticalFromIgnorance(q quorum.Ensemble, truth int) bool {
+	return q.Margin < 0 && truth >= 0 || q.Margin == 0 && q.FaultTolerance > 0 && truth >= 1
+}
+
+// excused: the exporter reports margin <= 0 on an ensemble that tolerates a
+// loss only where the contract for partial views allows it, and then says
+// so: a running voter it cannot reach counts as down.
+func excused(c *zkmodel.Case, round *ensemble.Round) bool {
+	for _, s := range c.Ensemble.Servers {
+		if s.Voter() && s.Process == zkmodel.Running && s.Hidden {
+			return true
+		}
+	}
+	if why := "a leaderServes=no leader without its AdminServer"; func() bool { _, w := fullySeen(c); return w == why }() {
+		return true // documented: such a leader reads as not serving
+	}
+	q := round.Quorum()
+	return q.VotersUnknown > 0 || round.VoterSet.Source == ensemble.SourceConfiguration && configuredVotersWrong(c)
+}
+
+// configuredVotersWrong: the configuration calls a server a voter that is
+// not one, misses a voter (or an observer that weighs in a group) or the
+// groups. With the voter set from the configuration
+// (which the exporter exports, and alerts on) the margin counts on the
+// voters the configuration names.
+func configuredVotersWrong(c *zkmodel.Case) bool {
+	listed := map[int]bool{}
+	for _, l := range c.Listing {
+		if c.Ensemble.Hierarchical && !l.Group {
+			return true // a hierarchy the configuration does not state
+		}
+		listed[l.ID] = true
+		if !l.Observer && !c.Ensemble.Server(l.ID).Voter() {
+			return true
+		}
+	}
+	for _, s := range c.Ensemble.Servers {
+		weighs := c.Ensemble.Hierarchical && s.Member && s.Group != 0 && s.Weight > 0
+		if (s.Voter() || weighs) && !listed[s.ID] {
+			return true
+		}
+	}
+	return false
+}
+
+func serverAt(address string) int {
+	var port int
+	fmt.Sscanf(address[strings.LastIndex(address, ":")+1:], "%d", &port)
+	return port - 21000
+}
+
+// describe is what the exporter made of the round, for a failure report.
+func describe(round *ensemble.Round) string {
+	q := round.Quorum()
+	var b strings.Builder
+	fmt.Fprintf(&b, "  exporter: margin=%d voters=%d quorum=%d up=%d inQuorum=%d unseenSynced=%d leaders=%d hidden=%v source=%s\n",
+		q.Margin, q.Voters, q.QuorumSize, q.VotersUp, q.VotersInQuorum, q.VotersUnseenSynced, q.Leaders, q.LeaderHidden, round.VoterSet.Source)
+	for i, m := range round.Members {
+		v := round.Assessment.Members[i]
+		fmt.Fprintf(&b, "    %s id=%d up=%v mode=%s voter=%v leaderVoters=%d safe=%v (%s)\n", m.Address, m.ServerID, m.Up, m.Mode, m.Voter, m.LeaderVoters, v.Safe, v.Reason)
+	}
+	for _, dc := range round.Assessment.Datacenters {
+		fmt.Fprintf(&b, "    datacenter %q: margin %d\n", dc.Datacenter, dc.Margin)
+	}
+	return b.String()
+}
