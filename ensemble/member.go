@@ -24,6 +24,9 @@ type ProbedMember struct {
 	// Voter: the member votes in the voter set in force (see VoterSet); a
 	// member configured as a voter that answers observer does not.
 	Voter bool
+	// SaidObserver: the member's last mode was observer (now, or before it
+	// went down or stopped answering with a mode).
+	SaidObserver bool
 	// Unplaced: configured as a voter, but the ensemble's membership lists
 	// it neither as a voter nor as an observer (its server id is unknown:
 	// the membership names it at another address; or it was removed).

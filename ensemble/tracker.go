@@ -34,13 +34,17 @@ type tracker struct {
 	// confAllowed records, by member address, whether its whitelist lets
 	// conf through, for the members asked so far.
 	confAllowed map[string]bool
-	dns         dnsMembers
+	// saidObserver records, by member address, whether the member last
+	// said (by its mode) that it observes: a role said stays known while
+	// the member is down, until it says otherwise or the membership does.
+	saidObserver map[string]bool
+	dns          dnsMembers
 	// publishing keeps subscribers' calls for this ensemble in order.
 	publishing sync.Mutex
 }
 
 func newTracker(name string) *tracker {
-	return &tracker{name: name, serverIDs: map[string]int{}, confAllowed: map[string]bool{}}
+	return &tracker{name: name, serverIDs: map[string]int{}, confAllowed: map[string]bool{}, saidObserver: map[string]bool{}}
 }
 
 func (t *tracker) currentSetup() *setup {
@@ -206,6 +210,13 @@ func (r *Registry) assemble(t *tracker, s *setup, members []*ProbedMember, start
 		if copied.ServerID == 0 {
 			copied.ServerID = t.serverIDs[m.Address]
 		}
+		switch {
+		case m.Up && m.Mode == zk.ModeObserver:
+			t.saidObserver[m.Address] = true
+		case m.Up && (m.Mode == zk.ModeLeader || m.Mode == zk.ModeFollower):
+			delete(t.saidObserver, m.Address)
+		}
+		copied.SaidObserver = t.saidObserver[m.Address]
 		if allowed, asked := t.confAllowed[m.Address]; asked && m.Up {
 			copied.Allowed = make(map[string]bool, len(m.Allowed)+1)
 			for word, ok := range m.Allowed {

@@ -169,14 +169,14 @@ func fromMembership(members []*ProbedMember, live *Membership, configured *confi
 }
 
 // fromConfiguration decides the voters from the configuration: configured
-// voters that do not answer observer. When members say their view holds
+// voters that do not answer observer, nor did when they last said a mode. When members say their view holds
 // more voters than that (mntr's zk_quorum_size), the extra ones are voters
 // the exporter cannot see: counting them keeps the margin from overstating.
 func fromConfiguration(members []*ProbedMember, configured *config.Ensemble) (VoterSet, error) {
 	set := VoterSet{Source: SourceConfiguration, Hierarchical: configured.Groups != nil}
 	var ids []int
 	for i, m := range members {
-		m.Voter = m.Member.Voter() && m.Mode != zk.ModeObserver
+		m.Voter = m.Member.Voter() && m.Mode != zk.ModeObserver && !m.SaidObserver
 		if !m.Voter {
 			continue
 		}

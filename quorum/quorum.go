@@ -256,7 +256,7 @@ func pickLeader(members []Member, e *evaluation) int {
 func followedEpoch(members []Member) uint32 {
 	var newest uint32
 	for _, m := range members {
-		if m.Voter && m.Up && m.Mode == zk.ModeFollower {
+		if m.Up && m.Mode == zk.ModeFollower {
 			newest = max(newest, m.Epoch())
 		}
 	}
@@ -294,7 +294,8 @@ func (e *evaluation) findQuorum(members []Member) {
 		switch {
 		case !m.Up:
 		case !m.Voter && m.Mode == zk.ModeFollower:
-			nonVoting++ // removed by reconfig, still following
+			nonVoting++ // removed by reconfig, still following: proof of a leader too
+			observing = true
 		case !m.Voter:
 			observing = observing || m.Mode == zk.ModeObserver
 		case m.Mode == zk.ModeFollower:

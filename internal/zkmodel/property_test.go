@@ -71,12 +71,18 @@ func checkSeed(seed uint64, steps int) (int, error) {
 		return 0, fmt.Errorf("%w\n%s", err, c)
 	}
 	history := []string{"start"}
+	told := map[int]bool{} // servers that have answered as observers
 	for step := 0; ; step++ {
 		round, err := registry.Probe(context.Background(), "model")
 		if err != nil {
 			return step, err
 		}
-		if err := check(c, round); err != nil {
+		for _, m := range round.Members {
+			if m.Up && m.Mode == zk.ModeObserver {
+				told[serverAt(m.Address)] = true
+			}
+		}
+		if err := check(c, round, told); err != nil {
 			return step + 1, fmt.Errorf("after %s: %w\n%s%s", strings.Join(history, ", "), err, c, describe(round))
 		}
 		if step == steps {
@@ -100,14 +106,15 @@ func newEngine(c *zkmodel.Case) (*ensemble.Registry, error) {
 }
 
 // check is the properties of one round against the model's truth.
-func check(c *zkmodel.Case, round *ensemble.Round) error {
+func check(c *zkmodel.Case, round *ensemble.Round, told map[int]bool) error {
 	e := c.Ensemble
 	q := round.Quorum()
 	truth := e.TrueMargin()
 	// Without a quorum the margin counts the voters that must come back;
 	// a configuration that calls an observer a voter, when nothing live
 	// says otherwise, counts it among them.
-	misinformed := round.VoterSet.Source == ensemble.SourceConfiguration && configuredVotersWrong(c)
+	misinformed := round.VoterSet.Source == ensemble.SourceConfiguration && configuredVotersWrong(c, told) ||
+		round.VoterSet.Source == ensemble.SourceEnsemble && membershipStale(c, round)
 	overstates := func(got, want int) bool { return got > want && (want >= 0 || !misinformed) }
 	if overstates(q.Margin, truth) {
 		return fmt.Errorf("margin %d overstates the true %d", q.Margin, truth)
@@ -123,7 +130,7 @@ func check(c *zkmodel.Case, round *ensemble.Round) error {
 	}
 	if seen && q.Margin != truth {
 		return fmt.Errorf("margin %d, true %d, though every running member answers what the margin needs", q.Margin, truth)
-	} else if !seen && criticalFromIgnorance(q, truth) && !excused(c, round) {
+	} else if !seen && criticalFromIgnorance(q, truth) && !excused(c, round, told) {
 		return fmt.Errorf("margin %d pages critically on an ensemble that does not call for it (true %d), and nothing says why (%s)", q.Margin, truth, why)
 	}
 	for _, dc := range round.Assessment.Datacenters {
@@ -204,6 +211,22 @@ func adminListed(c *zkmodel.Case, id int) bool {
 	return false
 }
 
+// membershipStale: the membership the exporter last read is not the
+// ensemble's now (a reconfiguration while no member it reaches could say).
+func membershipStale(c *zkmodel.Case, round *ensemble.Round) bool {
+	have := map[int]bool{}
+	for _, v := range round.VoterSet.Quorum.Rule.Voters() {
+		have[v.ID] = true
+	}
+	for _, s := range c.Ensemble.Servers {
+		counts := s.Voter() && (!c.Ensemble.Hierarchical || s.Weight > 0)
+		if counts != have[s.ID] {
+			return true
+		}
+	}
+	return false
+}
+
 // criticalFromIgnorance: the figures page (ZooKeeperQuorumLost on a
 // negative margin, ZooKeeperQuorumAtRisk on 0 where the design tolerates a
 // loss) while the truth does not call for that page.
@@ -214,7 +237,7 @@ func criticalFromIgnorance(q quorum.Ensemble, truth int) bool {
 // excused: the exporter reports margin <= 0 on an ensemble that tolerates a
 // loss only where the contract for partial views allows it, and then says
 // so: a running voter it cannot reach counts as down.
-func excused(c *zkmodel.Case, round *ensemble.Round) bool {
+func excused(c *zkmodel.Case, round *ensemble.Round, told map[int]bool) bool {
 	for _, s := range c.Ensemble.Servers {
 		if s.Voter() && s.Process == zkmodel.Running && s.Hidden {
 			return true
@@ -224,23 +247,23 @@ func excused(c *zkmodel.Case, round *ensemble.Round) bool {
 		return true // documented: such a leader reads as not serving
 	}
 	q := round.Quorum()
-	return q.VotersUnknown > 0 || round.VoterSet.Source == ensemble.SourceConfiguration && configuredVotersWrong(c)
+	return q.VotersUnknown > 0 || round.VoterSet.Source == ensemble.SourceConfiguration && configuredVotersWrong(c, told)
 }
 
 // configuredVotersWrong: the configuration calls a server a voter that is
-// not one, misses a voter (or an observer that weighs in a group) or the
-// groups. With the voter set from the configuration
+// not one (and the server never said otherwise), misses a voter (or an
+// observer that weighs in a group) or the groups. With the voter set from the configuration
 // (which the exporter exports, and alerts on) the margin counts on the
 // voters the configuration names.
-func configuredVotersWrong(c *zkmodel.Case) bool {
+func configuredVotersWrong(c *zkmodel.Case, told map[int]bool) bool {
 	listed := map[int]bool{}
 	for _, l := range c.Listing {
 		if c.Ensemble.Hierarchical && !l.Group {
 			return true // a hierarchy the configuration does not state
 		}
 		listed[l.ID] = true
-		if !l.Observer && !c.Ensemble.Server(l.ID).Voter() {
-			return true
+		if !l.Observer && !c.Ensemble.Server(l.ID).Voter() && !told[l.ID] {
+			return true // an observer that has said it is one is not a voter
 		}
 	}
 	for _, s := range c.Ensemble.Servers {
