@@ -38,6 +38,17 @@ test: deps
 unit:
 	$(GO) test -short $(GOTEST_FLAGS) ./...
 
+# model runs the property test of the quorum arithmetic on MODEL_CASES
+# generated ensembles (MODEL_STEPS states each) instead of make test's 2,500;
+# MODEL_SEED replays a failure.
+MODEL_CASES ?= 200000
+MODEL_STEPS ?= 4
+MODEL_SEED  ?= 0
+.PHONY: model
+model:
+	$(GO) test -count=1 -timeout 0 -run 'TestModel' ./internal/zkmodel -v \
+		-model.cases=$(MODEL_CASES) -model.steps=$(MODEL_STEPS) -model.seed=$(MODEL_SEED)
+
 lint: vet staticcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 

@@ -139,22 +139,10 @@ func runServer(logger *slog.Logger, opts *options, cfg *config.Config) int {
 	tuneGC(cfg)
 	registry.Subscribe(ensemble.LogEvents(logger))
 
-	// The process's own metrics are gathered while a scrape's probes run;
-	// the engine's counters after them, so that they count that scrape.
-	process := prometheus.NewRegistry()
-	process.MustRegister(
-		versioncollector.NewCollector(exporterName),
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	)
-	engine := prometheus.NewRegistry()
-	engine.MustRegister(registry.SelfMetrics().Collectors()...)
 	reloader := newReloader(logger, opts.source.load, registry)
-	engine.MustRegister(reloader.collectors()...)
 	limit := newScrapeLimit(opts.server.maxRequests)
-	engine.MustRegister(limit.refused)
-
-	mux := routes(logger, opts.server, registry, ownMetrics{process: process, engine: engine}, reloader, limit)
+	own := newOwnMetrics(registry, reloader, limit)
+	mux := routes(logger, opts.server, registry, own, reloader, limit)
 	hangups := make(chan os.Signal, 1)
 	signal.Notify(hangups, syscall.SIGHUP)
 	go func() {
@@ -163,6 +151,23 @@ func runServer(logger *slog.Logger, opts *options, cfg *config.Config) int {
 		}
 	}()
 	return serve(logger, mux, opts.web)
+}
+
+// newOwnMetrics registers the exporter's own metrics. The process's are
+// gathered while a scrape's probes run; the engine's counters after them,
+// so that they count that scrape.
+func newOwnMetrics(registry *ensemble.Registry, reloader *reloader, limit *scrapeLimit) ownMetrics {
+	process := prometheus.NewRegistry()
+	process.MustRegister(
+		versioncollector.NewCollector(exporterName),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	engine := prometheus.NewRegistry()
+	engine.MustRegister(registry.SelfMetrics().Collectors()...)
+	engine.MustRegister(reloader.collectors()...)
+	engine.MustRegister(limit.refused)
+	return ownMetrics{process: process, engine: engine}
 }
 
 // serve runs the HTTP server until it fails or a signal stops it.

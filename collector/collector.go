@@ -134,6 +134,7 @@ func (w *writer) ensemble(r *ensemble.Round) {
 	w.gauge(votersUpSpec, float64(q.VotersUp), name)
 	w.gauge(votersInQuorumSpec, float64(q.VotersInQuorum), name)
 	w.gauge(unseenSyncedSpec, float64(q.VotersUnseenSynced), name)
+	w.gauge(unknownSpec, float64(q.VotersUnknown), name)
 	w.gauge(unconfiguredSpec, float64(len(r.VoterSet.Unconfigured)), name)
 	w.gauge(leadersSpec, float64(q.Leaders), name)
 	w.gauge(standaloneSpec, float64(q.Standalone), name)

@@ -101,6 +101,7 @@ var (
 	votersUpSpec       = ensembleGauge("voters_up", "Voter members that answer the exporter at all.")
 	votersInQuorumSpec = ensembleGauge("voters_in_quorum", "Voters in the current quorum: the serving leader's own count when it gives one, else the voters seen serving with it; 0 when no leader serves.")
 	unseenSyncedSpec   = ensembleGauge("voters_unseen_synced", "Voters the serving leader counts in its quorum beyond those the exporter sees serving: members the exporter cannot reach or does not know.")
+	unknownSpec        = ensembleGauge("voters_unknown", "Voters the margin had to guess the state of: known from the ensemble's membership or view but probed as no member, where no exact count of the leader's settles them. Above 0 a margin of 0 means the exporter cannot tell (ZooKeeperQuorumMarginUnknown), not that the next loss breaks quorum.")
 	unconfiguredSpec   = ensembleGauge("voters_unconfigured", "Voters in the ensemble's own membership (conf) that no configured member stands for: the exporter cannot see them.")
 	leadersSpec        = ensembleGauge("leaders", "Members reporting leader (a lone standalone server leads itself). More than 1 means a stale leader or split brain.")
 	standaloneSpec     = ensembleGauge("standalone_members", "Members answering standalone in an ensemble of several: misconfigured, never counted as the leader.")

@@ -9,23 +9,38 @@ import (
 )
 
 // WriteMetricsDoc writes docs/metrics.md: every metric's name, type,
-// labels and help, from the same specs the descriptors are built from.
-func WriteMetricsDoc(w io.Writer) error {
+// labels and help, from the same specs the descriptors are built from,
+// then own: the exporter's own families (its counters, build info, the Go
+// and process collectors), which the main package registers.
+func WriteMetricsDoc(w io.Writer, own []Spec) error {
 	var b strings.Builder
 	b.WriteString("# Metrics\n\n")
-	b.WriteString("Generated from the exporter's metric descriptors (`go test ./collector -run TestMetricsDoc -update`); a test fails when it is stale.\n")
+	b.WriteString("Generated from the exporter's metric descriptors (`go test . -run TestMetricsDoc -update`); a test fails when it is stale.\n")
 	b.WriteString("Every member metric has the labels `ensemble`, `member` (host:port as configured), `role` (configured `voter`/`observer`) and `server_id` (configured or learned; \"\" until known).\n\n")
-	b.WriteString("| metric | type | labels | meaning |\n|---|---|---|---|\n")
-	for _, s := range Specs() {
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", s.Name, typeName(s.Type), "`"+strings.Join(s.Labels, "`, `")+"`", strings.ReplaceAll(s.Help, "|", "\\|"))
-	}
+	table(&b, Specs())
+	b.WriteString("\n## The exporter's own metrics\n\nOn `/metrics` only, not on `/probe`.\n\n")
+	table(&b, own)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
+func table(b *strings.Builder, specs []Spec) {
+	b.WriteString("| metric | type | labels | meaning |\n|---|---|---|---|\n")
+	for _, s := range specs {
+		labels := ""
+		if len(s.Labels) > 0 {
+			labels = "`" + strings.Join(s.Labels, "`, `") + "`"
+		}
+		fmt.Fprintf(b, "| `%s` | %s | %s | %s |\n", s.Name, typeName(s.Type), labels, strings.ReplaceAll(s.Help, "|", "\\|"))
+	}
+}
+
 func typeName(t prometheus.ValueType) string {
-	if t == prometheus.CounterValue {
+	switch t {
+	case prometheus.CounterValue:
 		return "counter"
+	case prometheus.UntypedValue:
+		return "summary"
 	}
 	return "gauge"
 }

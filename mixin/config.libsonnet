@@ -28,6 +28,8 @@
     // not page, but a real loss must page well before the next one.
     quorumAtRiskFor: '1m',
     quorumLostFor: '1m',
+    // A blind spot, not an outage: it warns once it outlasts a restart.
+    quorumMarginUnknownFor: '5m',
     faultToleranceReducedFor: '5m',
     multipleLeadersFor: '2m',
     voterDownFor: '2m',

@@ -41,17 +41,30 @@ local util = import 'util.libsonnet';
             'ZooKeeperQuorumAtRisk',
             'critical',
             // Margin 0, or below 0 for less than ZooKeeperQuorumLost needs (a
-            // short election must not reset this page's `for`).
+            // short election must not reset this page's `for`). Not where
+            // every replica had to guess voters' states: a 0 there means
+            // "cannot tell", ZooKeeperQuorumMarginUnknown's business.
             |||
               ensemble:zookeeper_quorum_margin:held <= 0
               unless on (%(e)s)
               ensemble:zookeeper_fault_tolerance:held == 0
+              unless on (%(e)s)
+              ensemble:zookeeper_voters_unknown:min > 0
               unless on (%(e)s)
               (
             ||| % { e: e } + '  ' + util.indent(lost, 2) + ')\n',
             c.quorumAtRiskFor,
             'ZooKeeper ensemble will lose quorum with the next voter failure.',
             'ZooKeeper ensemble {{ $labels.ensemble }} still has a quorum, but losing one more voter will break it. Stop all maintenance on this ensemble, do not stop or restart any voter, and bring the missing voters back now.',
+          ),
+          util.alert(
+            c,
+            'ZooKeeperQuorumMarginUnknown',
+            'warning',
+            'ensemble:zookeeper_voters_unknown:min > 0 and on (%(e)s) ensemble:zookeeper_quorum_margin:held >= 0' % { e: e },
+            c.quorumMarginUnknownFor,
+            'The exporter cannot tell how many voters a ZooKeeper ensemble can lose.',
+            'ZooKeeper ensemble {{ $labels.ensemble }} has {{ $value }} voter(s) known only from its membership that no exporter probes, and no exact count of the leader settles them: its quorum margin is a guess (at worst 0), so ZooKeeperQuorumAtRisk stays silent. Let the exporter probe every member (discovery from conf, or list them), or allow mntr (or the AdminServer) on the leader.',
           ),
           util.alert(
             c,

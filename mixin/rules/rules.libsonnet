@@ -26,6 +26,12 @@
             ||| % c,
           },
           {
+            // The fewest voters any replica had to guess: a replica that
+            // probes every voter (0) makes the margin's 0 mean what it says.
+            record: 'ensemble:zookeeper_voters_unknown:min',
+            expr: 'min by (%(clusterLabel)s, ensemble) (zookeeper_ensemble_voters_unknown{%(zookeeperSelector)s})' % c,
+          },
+          {
             record: 'ensemble:zookeeper_fault_tolerance:max',
             expr: 'max by (%(clusterLabel)s, ensemble) (zookeeper_ensemble_fault_tolerance{%(zookeeperSelector)s})' % c,
           },
