@@ -85,7 +85,7 @@ func (e *Ensemble) serving(s *Server) bool {
 // sends.
 func (e *Ensemble) Answer(id int, word string) string {
 	s := e.Server(id)
-	if s.SrvrOnly && word != "srvr" {
+	if s.SrvrOnly && word != "srvr" || s.NoConf && word == "conf" {
 		return word + " is not executed because it is not in the whitelist.\n"
 	}
 	switch word {

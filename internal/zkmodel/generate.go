@@ -63,17 +63,18 @@ func generate(r *rand.Rand, opts Options) *Case {
 	e.Hierarchical = voters >= 3 && r.IntN(3) == 0
 	e.Oracle = voters == 2 && !e.Hierarchical && strings.Compare(release, "3.8") > 0 && r.IntN(2) == 0
 	srvrOnly := d >= dialect35 && r.IntN(2) == 0
+	noConf := !srvrOnly && r.IntN(4) == 0
 	admin := d >= dialect35 && r.IntN(3) == 0
 	groups := 2 + r.IntN(2)
 	withDC := r.IntN(3) == 0
 	for id := 1; id <= voters+observers+removed; id++ {
 		s := &Server{ID: id, Member: id <= voters+observers, Participant: id <= voters || id > voters+observers,
-			Release: release, SrvrOnly: srvrOnly, Admin: admin, Weight: 1}
+			Release: release, SrvrOnly: srvrOnly, NoConf: noConf, Admin: admin, Weight: 1}
 		if mixed && r.IntN(2) == 0 {
 			s.Release = neighbour(release)
 		}
 		if dialectOf(s.Release) == dialect34 {
-			s.SrvrOnly, s.Admin = false, false
+			s.SrvrOnly, s.NoConf, s.Admin = false, false, false
 		}
 		if withDC {
 			s.Datacenter = fmt.Sprintf("dc%d", 1+r.IntN(3))
@@ -91,7 +92,11 @@ func generate(r *rand.Rand, opts Options) *Case {
 		mutateServer(r, s, 4)
 	}
 	e.Settle()
-	return &Case{Ensemble: e, Listing: listing(r, e, withDC, opts), OracleConfigured: e.Oracle && r.IntN(3) > 0}
+	listed := listing(r, e, withDC, opts)
+	if listed == nil {
+		return nil
+	}
+	return &Case{Ensemble: e, Listing: listed, OracleConfigured: e.Oracle && r.IntN(3) > 0}
 }
 
 // neighbour is a release of the next or previous line, for ensembles in
@@ -118,7 +123,8 @@ func ids(servers []*Server) map[int]bool {
 
 // listing draws the exporter's configuration: most servers listed, some
 // roles wrong (an observer listed as a voter), ids, datacenters and admin
-// URLs given or not, and where allowed a server listed twice.
+// URLs given or not, and where allowed a server listed twice. nil when no
+// truthful configuration of the draw exists.
 func listing(r *rand.Rand, e *Ensemble, withDC bool, opts Options) []Listed {
 	withIDs := r.IntN(3) == 0
 	// Groups go in the configuration only with every voter's id and the
@@ -129,18 +135,30 @@ func listing(r *rand.Rand, e *Ensemble, withDC bool, opts Options) []Listed {
 	// call an observer a voter, which the observer's answers correct).
 	readable := confReadable(e)
 	withGroups := e.Hierarchical && (!readable || r.IntN(3) == 0)
+	// Members may go unlisted where the membership or the members' view
+	// size (3.6+ mntr) says they exist.
+	partial := readable || sizeVisible(e)
 	var out []Listed
 	for _, s := range e.Servers {
-		if !s.Member && (!readable || r.IntN(2) == 0) || s.Member && readable && r.IntN(10) == 0 {
+		// An observer's weight in a group shows in no count a member says.
+		weighs := e.Hierarchical && !s.Participant && s.Group != 0 && s.Weight > 0
+		if !s.Member && (!readable || r.IntN(2) == 0) || s.Member && partial && (readable || !weighs) && r.IntN(10) == 0 {
 			continue
 		}
 		l := Listed{ID: s.ID, ServerID: withIDs || withGroups, Datacenter: withDC, Admin: s.Admin && r.IntN(4) > 0}
-		l.Observer = !s.Participant && (withGroups || r.IntN(3) > 0)
+		// Unreadable membership, an observer called a voter and a voter left
+		// out together would make the observer stand for the missing voter
+		// in every count the exporter has: no exporter can tell.
+		l.Observer = !s.Participant && (withGroups || !readable && partial || r.IntN(3) > 0)
 		l.Group = withGroups
 		out = append(out, l)
 	}
 	if withGroups && !listedWeight(e, out) {
-		// The configuration's validation refuses groups that all weigh 0.
+		// The configuration's validation refuses groups that all weigh 0:
+		// without them, only a readable membership can tell the hierarchy.
+		if !readable {
+			return nil
+		}
 		for i := range out {
 			out[i].Group = false
 		}
@@ -151,7 +169,7 @@ func listing(r *rand.Rand, e *Ensemble, withDC bool, opts Options) []Listed {
 		out = append(out, twin)
 	}
 	if !hasVoter(out) {
-		return listing(r, e, withDC, opts)
+		return nil
 	}
 	return out
 }
@@ -166,11 +184,21 @@ func listedWeight(e *Ensemble, listing []Listed) bool {
 	return false
 }
 
+// sizeVisible: every member says its view's size (zk_quorum_size).
+func sizeVisible(e *Ensemble) bool {
+	for _, s := range e.Servers {
+		if s.SrvrOnly || dialectOf(s.Release) < dialect36 {
+			return false
+		}
+	}
+	return true
+}
+
 // confReadable: every member lets conf through, so the membership can be
 // read whenever one serves.
 func confReadable(e *Ensemble) bool {
 	for _, s := range e.Servers {
-		if s.SrvrOnly || dialectOf(s.Release) == dialect34 {
+		if s.SrvrOnly || s.NoConf || dialectOf(s.Release) == dialect34 {
 			return false
 		}
 	}

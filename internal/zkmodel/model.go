@@ -51,6 +51,8 @@ type Server struct {
 	// SrvrOnly: 4lw.commands.whitelist lets only srvr through (the default
 	// since 3.5); else every word is allowed.
 	SrvrOnly bool
+	// NoConf: the whitelist lets every word through but conf.
+	NoConf bool
 	// Admin: the AdminServer answers (3.5+).
 	Admin bool
 	// Datacenter is where the server runs.
@@ -291,8 +293,8 @@ func (e *Ensemble) String() string {
 		if !s.Member {
 			role += "(removed)"
 		}
-		fmt.Fprintf(&b, "  server.%d %s group=%d weight=%d release=%s srvrOnly=%v admin=%v dc=%q %s side=%d hidden=%v -> %s\n",
-			s.ID, role, s.Group, s.Weight, s.Release, s.SrvrOnly, s.Admin, s.Datacenter, s.Process, s.Side, s.Hidden, s.mode)
+		fmt.Fprintf(&b, "  server.%d %s group=%d weight=%d release=%s srvrOnly=%v noConf=%v admin=%v dc=%q %s side=%d hidden=%v -> %s\n",
+			s.ID, role, s.Group, s.Weight, s.Release, s.SrvrOnly, s.NoConf, s.Admin, s.Datacenter, s.Process, s.Side, s.Hidden, s.mode)
 	}
 	return b.String()
 }
