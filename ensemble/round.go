@@ -49,7 +49,7 @@ func derive(r *Round, live *Membership) {
 	var err error
 	if live != nil {
 		r.VoterSet, err = fromMembership(r.Members, live, r.Ensemble)
-		r.VoterSet.ConfTime = live.Time
+		r.VoterSet.ConfTime, r.VoterSet.MinSessionTimeout = live.Time, live.MinSessionTimeout
 	}
 	if live == nil || err != nil {
 		r.VoterSetError = err
