@@ -208,3 +208,27 @@ func CaughtUp(member string) Condition {
 		return Check{OK: true, Known: true, Reason: fmt.Sprintf("%s has caught up: zxid %s, leader's %s, margin %d of %d", name, m.Zxid, leader.Zxid, q.Margin, q.FaultTolerance)}
 	}
 }
+
+// AllVotersIn holds while every voter serves in the quorum and the quorum
+// counts them all: the margin is what the ensemble was designed for.
+func AllVotersIn() Condition {
+	return func(r *ensemble.Round) Check {
+		if absent := absentNames(r, -1); absent != "" {
+			return Check{Known: true, Reason: "not in quorum: " + absent}
+		}
+		if q := r.Quorum(); !votersCounted(r) {
+			return Check{Known: true, Reason: fmt.Sprintf("the quorum counts %d of %d voters (margin %d)", q.VotersInQuorum, q.Voters, q.Margin)}
+		}
+		return Check{OK: true, Known: true, Reason: "every voter is in the quorum"}
+	}
+}
+
+// Both holds while a and b do; the reason is the first that fails.
+func Both(a, b Condition) Condition {
+	return func(r *ensemble.Round) Check {
+		if check := a(r); !check.OK {
+			return check
+		}
+		return b(r)
+	}
+}
