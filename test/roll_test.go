@@ -1,0 +1,531 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gozk "github.com/go-zookeeper/zk"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/quorumwatch/zookeeper_exporter/internal/zkcluster"
+	"github.com/quorumwatch/zookeeper_exporter/zk"
+)
+
+// memberControl restarts (or kills) the cluster's members for the roll's
+// --exec command, which reaches it with nc: "restart PORT" answers "ok"
+// once the member's JVM has been stopped and started again. check runs
+// first, at the moment the roll has stopped nothing yet.
+type memberControl struct {
+	cluster  *zkcluster.Cluster
+	listener net.Listener
+	mu       sync.Mutex
+	kill     bool     // kill the member and leave it down
+	asked    []string // client addresses, in order
+	check    func(address string) error
+	failures []string
+}
+
+func newMemberControl(t *testing.T, cluster *zkcluster.Cluster) *memberControl {
+	t.Helper()
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &memberControl{cluster: cluster, listener: listener}
+	t.Cleanup(func() { listener.Close() })
+	go func() {
+		for {
+			conn, err := listener.Accept()
+			if err != nil {
+				return
+			}
+			go c.serve(conn)
+		}
+	}()
+	return c
+}
+
+// command is the --exec value; it also echoes a line, to be streamed with
+// the member's name.
+func (c *memberControl) command(word string) string {
+	return fmt.Sprintf(`echo "restarting server {server_id} on {host} port {port}"; printf '%s {port}\n' | nc -N %s | grep -qx ok`,
+		word, strings.Replace(c.listener.Addr().String(), ":", " ", 1))
+}
+
+func (c *memberControl) serve(conn net.Conn) {
+	defer conn.Close()
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return
+	}
+	_, port, _ := strings.Cut(strings.TrimSpace(line), " ")
+	reply := "ok"
+	if err := c.handle(port); err != nil {
+		reply = "error: " + err.Error()
+	}
+	fmt.Fprintln(conn, reply)
+}
+
+func (c *memberControl) handle(port string) error {
+	var member *zkcluster.Member
+	for _, m := range c.cluster.Members() {
+		if strings.HasSuffix(m.ClientAddr, ":"+port) {
+			member = m
+		}
+	}
+	if member == nil {
+		return fmt.Errorf("no member on port %s", port)
+	}
+	c.mu.Lock()
+	c.asked = append(c.asked, member.ClientAddr)
+	check, kill := c.check, c.kill
+	c.mu.Unlock()
+	if check != nil {
+		if err := check(member.ClientAddr); err != nil {
+			c.mu.Lock()
+			c.failures = append(c.failures, err.Error())
+			c.mu.Unlock()
+		}
+	}
+	if kill {
+		return c.cluster.Kill(member.ID)
+	}
+	if err := c.cluster.Stop(member.ID); err != nil {
+		return err
+	}
+	return c.cluster.Restart(member.ID)
+}
+
+func (c *memberControl) requests() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string{}, c.asked...)
+}
+
+// runTool runs the exporter binary with args and returns its exit status
+// and output.
+func runTool(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(exporterBinary, args...)
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		return exit.ExitCode(), out.String()
+	case err != nil:
+		t.Fatalf("%v: %v", args, err)
+	}
+	return 0, out.String()
+}
+
+// marginSample is one scrape of the second exporter during the roll.
+type marginSample struct {
+	margin, leaders float64
+	step            int // commands the roll had run by then
+}
+
+// sampleMargins scrapes base until stop is closed.
+func sampleMargins(base, ensemble string, control *memberControl, stop <-chan struct{}) <-chan []marginSample {
+	out := make(chan []marginSample, 1)
+	go func() {
+		var samples []marginSample
+		defer func() { out <- samples }()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			scrape, err := scrapeExporter(base+"/metrics", 5*time.Second)
+			if err != nil {
+				continue
+			}
+			margin, ok := scrape.value("zookeeper_ensemble_quorum_margin", map[string]string{"ensemble": ensemble})
+			leaders, _ := scrape.value("zookeeper_ensemble_leaders", map[string]string{"ensemble": ensemble})
+			if ok {
+				samples = append(samples, marginSample{margin: margin, leaders: leaders, step: len(control.requests())})
+			}
+		}
+	}()
+	return out
+}
+
+// activeSilences lists Alertmanager's active silences.
+func activeSilences(base string) ([]amSilence, error) {
+	var all []amSilence
+	if err := getJSON(base+"/api/v2/silences", &all); err != nil {
+		return nil, err
+	}
+	var active []amSilence
+	for _, s := range all {
+		if s.Status.State == "active" {
+			active = append(active, s)
+		}
+	}
+	return active, nil
+}
+
+type amSilence struct {
+	ID       string `json:"id"`
+	Matchers []struct {
+		Name, Value string
+		IsRegex     bool `json:"isRegex"`
+	} `json:"matchers"`
+	EndsAt time.Time `json:"endsAt"`
+	Status struct {
+		State string `json:"state"`
+	} `json:"status"`
+}
+
+func (s amSilence) matcher(name string) string {
+	for _, m := range s.Matchers {
+		if m.Name == name {
+			return m.Value
+		}
+	}
+	return ""
+}
+
+// srvrZxid reads a member's zxid with srvr.
+func srvrZxid(t *testing.T, m *zkcluster.Member) zk.Zxid {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	answer, err := m.FourLetterWord(ctx, "srvr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvr, err := zk.ParseSrvr(answer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srvr.Zxid
+}
+
+// write2000 creates 2,000 znodes through a client of member.
+func write2000(t *testing.T, member *zkcluster.Member) {
+	t.Helper()
+	conn, _, err := gozk.Connect([]string{member.ClientAddr}, 10*time.Second, gozk.WithLogger(quietLogger{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for worker := range 4 {
+		wg.Go(func() {
+			for i := range 500 {
+				if _, err := conn.Create(fmt.Sprintf("/roll-%d-%d", worker, i), []byte("x"), 0, gozk.WorldACL(gozk.PermAll)); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("writing: %v", err)
+	}
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(string, ...any) {}
+
+// TestRoll is the rolling restart on 5 voters and an observer, with a real
+// Alertmanager: the roll over all six members (leader last, one silence at
+// a time, the margin never below 1 but while the leader's election runs),
+// a command that kills instead of restarting, status --wait-caught-up after
+// 2,000 writes and on a member that stays down, and the leader killed.
+func TestRoll(t *testing.T) {
+	alertmanagerBinary := lookTool(t, "prometheus-alertmanager", "prometheus-alertmanager")
+	lookTool(t, "nc", "netcat-openbsd")
+	cluster := zkcluster.StartT(t, zkcluster.Options{Voters: 5, Observers: 1})
+	cluster.LeaderT(t)
+	dir := t.TempDir()
+	config := writeClusterConfig(t, "roll", cluster, 2*time.Second)
+	alertmanager, _ := startAlertmanager(t, alertmanagerBinary, dir, newWebhookReceiver(t).server.URL)
+	sampler, _, _ := startExporter(t, "--config.file="+config)
+	control := newMemberControl(t, cluster)
+	waitFlags := []string{"--config.file=" + config, "status", "--interval=300ms", "--settle=3"}
+
+	t.Run("roll over all six, the leader last", func(t *testing.T) {
+		leader := cluster.LeaderT(t)
+		control.check = func(address string) error {
+			active, err := activeSilences(alertmanager)
+			switch {
+			case err != nil:
+				return err
+			case len(active) != 1:
+				return fmt.Errorf("restarting %s: %d silences active, want 1: %+v", address, len(active), active)
+			case active[0].matcher("member") != address || active[0].matcher("ensemble") != "roll" || active[0].EndsAt.IsZero():
+				return fmt.Errorf("restarting %s: the silence is %+v", address, active[0])
+			case strings.Contains(active[0].matcher("alertname"), "Quorum"):
+				return fmt.Errorf("restarting %s: the silence covers quorum alerts: %s", address, active[0].matcher("alertname"))
+			}
+			return nil
+		}
+		stop := make(chan struct{})
+		samples := sampleMargins(sampler, "roll", control, stop)
+		code, out := runTool(t, "--config.file="+config, "roll", "--exec="+control.command("restart"),
+			"--interval=300ms", "--settle=3", "--catch-up-timeout=90s", "--safe-timeout=90s", "--alertmanager.url="+alertmanager)
+		close(stop)
+		if code != 0 {
+			t.Fatalf("roll exited %d:\n%s", code, out)
+		}
+		asked := control.requests()
+		if len(asked) != 6 || asked[0] != cluster.Observers()[0].ClientAddr || asked[5] != leader.ClientAddr {
+			t.Errorf("restarted %v; want six, the observer %s first and the leader %s last", asked, cluster.Observers()[0].ClientAddr, leader.ClientAddr)
+		}
+		for _, failure := range control.failures {
+			t.Error(failure)
+		}
+		if want := fmt.Sprintf("[%s] restarting server %d on 127.0.0.1 port ", leader.ClientAddr, leader.ID); !strings.Contains(out, want) {
+			t.Errorf("the command's output is not streamed with the member's name (%q):\n%s", want, out)
+		}
+		for _, want := range []string{"safe to stop: restarting", "margin_while_down=1", "caught up", "roll done"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("the roll's log lacks %q:\n%s", want, out)
+			}
+		}
+		checkMargins(t, <-samples)
+		if active, err := activeSilences(alertmanager); err != nil || len(active) != 0 {
+			t.Errorf("after the roll: active silences %+v (%v), want none", active, err)
+		}
+		eventually(t, sampler+"/metrics", 30*time.Second, func(e *exposition) error {
+			if up := e.labelValues("zookeeper_member_caught_up", "member", map[string]string{"ensemble": "roll"}, 1); len(up) != 6 {
+				return fmt.Errorf("caught up: %v, want all six", up)
+			}
+			return nil
+		})
+	})
+
+	t.Run("a command that kills: the roll stops at that member", func(t *testing.T) {
+		control.mu.Lock()
+		control.kill, control.check = true, nil
+		before := len(control.asked)
+		control.mu.Unlock()
+		observer := cluster.Observers()[0]
+		t.Cleanup(func() {
+			control.kill = false
+			if observer.PID() == 0 {
+				_ = cluster.Restart(observer.ID)
+			}
+		})
+		code, out := runTool(t, "--config.file="+config, "roll", "--exec="+control.command("kill"),
+			"--interval=300ms", "--settle=3", "--catch-up-timeout=6s", "--alertmanager.url="+alertmanager)
+		if code != 4 || !strings.Contains(out, "not back: "+observer.ClientAddr) {
+			t.Errorf("roll exited %d, want 4 naming %s:\n%s", code, observer.ClientAddr, out)
+		}
+		if asked := control.requests()[before:]; len(asked) != 1 || asked[0] != observer.ClientAddr {
+			t.Errorf("commands run: %v, want only %s", asked, observer.ClientAddr)
+		}
+		if active, err := activeSilences(alertmanager); err != nil || len(active) != 0 {
+			t.Errorf("after the roll stopped: active silences %+v (%v), want none", active, err)
+		}
+		if err := cluster.Restart(observer.ID); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := cluster.WaitServing(ctx, observer.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("status --wait-caught-up after 2,000 writes", func(t *testing.T) {
+		leader := cluster.LeaderT(t)
+		var follower *zkcluster.Member
+		for _, m := range cluster.Voters() {
+			if m.ID != leader.ID {
+				follower = m
+			}
+		}
+		if err := cluster.Stop(follower.ID); err != nil {
+			t.Fatal(err)
+		}
+		write2000(t, leader)
+		target := srvrZxid(t, leader)
+		if err := cluster.Restart(follower.ID); err != nil {
+			t.Fatal(err)
+		}
+		code, out := runTool(t, append(waitFlags, "--wait-caught-up="+follower.ClientAddr, "--timeout=90s")...)
+		if code != 0 || !strings.Contains(out, "caught up: ") {
+			t.Fatalf("--wait-caught-up exited %d:\n%s", code, out)
+		}
+		if got := srvrZxid(t, follower); got < target {
+			t.Errorf("--wait-caught-up exited 0 with the follower at %s, the leader at %s:\n%s", got, target, out)
+		}
+		if target.Counter() < 2000 {
+			t.Errorf("the leader's zxid %s does not count the 2,000 writes", target)
+		}
+	})
+
+	t.Run("status --wait-caught-up on a member that stays down", func(t *testing.T) {
+		leader := cluster.LeaderT(t)
+		var follower *zkcluster.Member
+		for _, m := range cluster.Voters() {
+			if m.ID != leader.ID {
+				follower = m
+			}
+		}
+		if err := cluster.Stop(follower.ID); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			if err := cluster.Restart(follower.ID); err != nil {
+				t.Fatal(err)
+			}
+		}()
+		code, out := runTool(t, append(waitFlags, "--wait-caught-up="+strconv.Itoa(follower.ID), "--timeout=3s")...)
+		if code != 6 || !strings.Contains(out, "timed out after 3s: "+follower.ClientAddr) || !strings.Contains(out, "down") {
+			t.Errorf("--wait-caught-up on a member that stays down exited %d:\n%s", code, out)
+		}
+	})
+
+	t.Run("the leader killed: one leader change, the election's length", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := cluster.WaitServing(ctx); err != nil {
+			t.Fatal(err)
+		}
+		first := eventually(t, sampler+"/metrics", 30*time.Second, func(e *exposition) error {
+			if up := e.labelValues("zookeeper_member_caught_up", "member", map[string]string{"ensemble": "roll"}, 1); len(up) != 6 {
+				return fmt.Errorf("caught up: %v, want all six", up)
+			}
+			return nil
+		})
+		before, _ := first.value("zookeeper_ensemble_leader_changes_total", map[string]string{"ensemble": "roll"})
+		leader := cluster.LeaderT(t)
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() { // rounds while the election runs, as Prometheus's scrapes would be
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(100 * time.Millisecond):
+					_, _ = scrapeExporter(sampler+"/metrics", 5*time.Second)
+				}
+			}
+		}()
+		if err := cluster.Kill(leader.ID); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, sampler+"/metrics", 60*time.Second, func(e *exposition) error {
+			changes, _ := e.value("zookeeper_ensemble_leader_changes_total", map[string]string{"ensemble": "roll"})
+			seconds, ok := e.value("zookeeper_ensemble_last_election_seconds", map[string]string{"ensemble": "roll"})
+			if changes != before+1 || !ok || seconds < 0 {
+				return fmt.Errorf("leader changes %v (before %v), last election %v s (reported %v)", changes, before, seconds, ok)
+			}
+			return nil
+		})
+	})
+}
+
+// checkMargins: while a follower or the observer is down the margin is at
+// least 1; only the leader's step may go lower, while its election runs
+// (no leader serves: margin -1), and never below that.
+func checkMargins(t *testing.T, samples []marginSample) {
+	t.Helper()
+	if len(samples) < 20 {
+		t.Fatalf("only %d samples during the roll", len(samples))
+	}
+	for _, s := range samples {
+		leaderStep := s.step == 6
+		if s.margin < 1 && !(leaderStep && s.margin >= -1) {
+			t.Errorf("margin %v with %v leaders during step %d", s.margin, s.leaders, s.step)
+		}
+	}
+}
+
+// TestGateAndRefusal: the HTTP gate behind basic auth on a healthy 3-voter
+// ensemble and with a voter down, and the roll refusing to start then.
+func TestGateAndRefusal(t *testing.T) {
+	cluster := zkcluster.StartT(t, zkcluster.Options{Voters: 3})
+	leader := cluster.LeaderT(t)
+	config := writeClusterConfig(t, "three", cluster, 2*time.Second)
+	webConfig := filepath.Join(t.TempDir(), "web.yml")
+	hash := basicAuthHash(t, "roll-secret")
+	if err := os.WriteFile(webConfig, []byte(fmt.Sprintf("basic_auth_users:\n  ops: %q\n", hash)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, _, _ := startExporter(t, "--config.file="+config, "--web.config.file="+webConfig)
+	var followers []*zkcluster.Member
+	for _, m := range cluster.Voters() {
+		if m.ID != leader.ID {
+			followers = append(followers, m)
+		}
+	}
+	gate := func(path, user string) (int, string) {
+		request, err := newGet(base + "/api/v1/ensembles/three/" + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if user != "" {
+			request.SetBasicAuth(user, "roll-secret")
+		}
+		return doRequest(t, request)
+	}
+	canStop := "members/" + followers[0].ClientAddr + "/can-stop"
+	if code, body := gate(canStop, ""); code != 401 {
+		t.Errorf("without credentials: %d %s, want 401", code, body)
+	}
+	if code, body := gate(canStop, "ops"); code != 200 || !strings.Contains(body, `"safe": true`) || !strings.Contains(body, "margin 0 while it is down") {
+		t.Errorf("healthy follower: %d %s, want 200 and safe", code, body)
+	}
+	if code, body := gate("plan", "ops"); code != 200 || !strings.Contains(body, `"kind": "leader"`) {
+		t.Errorf("plan: %d %s", code, body)
+	}
+	if err := cluster.Kill(followers[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	pollUntil(t, "the gate says 409 with a voter down", func() (bool, string) {
+		code, body := gate(canStop, "ops")
+		return code == 409 && strings.Contains(body, `"safe": false`), fmt.Sprint(code, " ", body)
+	})
+
+	code, out := runTool(t, "--config.file="+config, "roll", "--exec=true", "--interval=300ms", "--settle=2")
+	if code != 3 || !strings.Contains(out, "unsafe: ") || !strings.Contains(out, followers[1].ClientAddr+" (server "+strconv.Itoa(followers[1].ID)+") (down") {
+		t.Errorf("roll with a voter down exited %d, want 3 naming %s:\n%s", code, followers[1].ClientAddr, out)
+	}
+}
+
+func basicAuthHash(t *testing.T, password string) string {
+	t.Helper()
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(hash)
+}
+
+func newGet(url string) (*http.Request, error) { return http.NewRequest(http.MethodGet, url, nil) }
+
+// doRequest returns the status and body of an answer.
+func doRequest(t *testing.T, request *http.Request) (int, string) {
+	t.Helper()
+	response, err := (&http.Client{Timeout: 15 * time.Second}).Do(request)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer response.Body.Close()
+	body, _ := io.ReadAll(response.Body)
+	return response.StatusCode, string(body)
+}
