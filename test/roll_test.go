@@ -286,6 +286,7 @@ func TestRoll(t *testing.T) {
 		code, out := runTool(t, "--config.file="+config, "roll", "--exec="+control.command("restart"),
 			"--interval=300ms", "--settle=3", "--catch-up-timeout=90s", "--safe-timeout=90s", "--alertmanager.url="+alertmanager)
 		close(stop)
+		t.Logf("roll:\n%s", out)
 		if code != 0 {
 			t.Fatalf("roll exited %d:\n%s", code, out)
 		}
@@ -447,6 +448,13 @@ func checkMargins(t *testing.T, samples []marginSample) {
 	if len(samples) < 20 {
 		t.Fatalf("only %d samples during the roll", len(samples))
 	}
+	lowest := map[int]float64{}
+	for _, s := range samples {
+		if low, ok := lowest[s.step]; !ok || s.margin < low {
+			lowest[s.step] = s.margin
+		}
+	}
+	t.Logf("%d samples; lowest margin by commands run: %v", len(samples), lowest)
 	for _, s := range samples {
 		leaderStep := s.step == 6
 		if s.margin < 1 && !(leaderStep && s.margin >= -1) {
