@@ -501,6 +501,13 @@ func TestGateAndRefusal(t *testing.T) {
 	if code, body := gate("plan", "ops"); code != 200 || !strings.Contains(body, `"kind": "leader"`) {
 		t.Errorf("plan: %d %s", code, body)
 	}
+	code, plan := runTool(t, "--config.file="+config, "status", "--plan")
+	if want := fmt.Sprintf("3     %s (%d)  leader", leader.ClientAddr, leader.ID); code != 0 || !strings.Contains(plan, want) {
+		t.Errorf("status --plan exited %d, want the leader %q last:\n%s", code, want, plan)
+	}
+	if code, plan := runTool(t, "--config.file="+config, "status", "--plan", "--output=json"); code != 0 || !strings.Contains(plan, `"margin_while_down": 0`) {
+		t.Errorf("status --plan --output=json exited %d:\n%s", code, plan)
+	}
 	if err := cluster.Kill(followers[1].ID); err != nil {
 		t.Fatal(err)
 	}
