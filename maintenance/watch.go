@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/quorumwatch/zookeeper_exporter/config"
 	"github.com/quorumwatch/zookeeper_exporter/ensemble"
 	"github.com/quorumwatch/zookeeper_exporter/quorum"
 	"github.com/quorumwatch/zookeeper_exporter/zk"
@@ -17,6 +18,16 @@ const (
 	DefaultInterval = time.Second
 	DefaultSettle   = 3
 )
+
+// RoundTimeout bounds one probe round of cfg: every member its own
+// timeout, with room for queueing behind the limit on probes in flight.
+func RoundTimeout(cfg *config.Config) time.Duration {
+	longest := time.Duration(0)
+	for _, e := range cfg.Ensembles {
+		longest = max(longest, cfg.MemberTimeout(e))
+	}
+	return 3*longest + time.Second
+}
 
 // Check is what one round says about a condition. Known is false when the
 // round cannot tell (it is partial or stale): that never counts as met.

@@ -131,7 +131,7 @@ func (c *Command) setup(cfg *config.Config, engine ensemble.Options, logger *slo
 	}
 	registry.Subscribe(ensemble.LogEvents(logger))
 	r := &roller{c: c, logger: logger.With("ensemble", c.Ensemble), stdout: stdout,
-		watch: &maintenance.Watch{Prober: registry, Ensemble: c.Ensemble, Interval: c.Interval, Settle: c.Settle, RoundTimeout: roundTimeout(cfg)}}
+		watch: &maintenance.Watch{Prober: registry, Ensemble: c.Ensemble, Interval: c.Interval, Settle: c.Settle, RoundTimeout: maintenance.RoundTimeout(cfg)}}
 	if c.AlertmanagerURL != "" {
 		if r.silences, err = newSilencer(c.AlertmanagerURL); err != nil {
 			logger.Error("bad flag", "err", err)
@@ -139,15 +139,6 @@ func (c *Command) setup(cfg *config.Config, engine ensemble.Options, logger *slo
 		}
 	}
 	return r, ExitDone
-}
-
-// roundTimeout leaves every member its own timeout, with room for queueing.
-func roundTimeout(cfg *config.Config) time.Duration {
-	longest := time.Duration(0)
-	for _, e := range cfg.Ensembles {
-		longest = max(longest, cfg.MemberTimeout(e))
-	}
-	return 3*longest + time.Second
 }
 
 // roller is one roll in progress.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/quorumwatch/zookeeper_exporter/config"
 	"github.com/quorumwatch/zookeeper_exporter/ensemble"
+	"github.com/quorumwatch/zookeeper_exporter/maintenance"
 	"github.com/quorumwatch/zookeeper_exporter/quorum"
 )
 
@@ -90,7 +91,7 @@ func (c *Command) Run(cfg *config.Config, engine ensemble.Options, stdout, stder
 		fmt.Fprintln(stderr, "status: --interval must be positive")
 		return ExitUsage
 	}
-	timeout := roundTimeout(cfg)
+	timeout := maintenance.RoundTimeout(cfg)
 	if c.Plan || c.WaitCaughtUp != "" || c.CanStop != "" && c.Watch {
 		return c.runMaintenance(ctx, registry, names[0], timeout, stdout, stderr)
 	}
@@ -144,16 +145,6 @@ func (c *Command) ensembles(cfg *config.Config) ([]string, error) {
 		names = append(names, ensemble.Name)
 	}
 	return names, nil
-}
-
-// roundTimeout leaves every member its own timeout, with room for queueing
-// behind the exporter's limit on probes in flight.
-func roundTimeout(cfg *config.Config) time.Duration {
-	longest := time.Duration(0)
-	for _, ensemble := range cfg.Ensembles {
-		longest = max(longest, cfg.MemberTimeout(ensemble))
-	}
-	return 3*longest + time.Second
 }
 
 // canStop returns the exit status and one line for --can-stop.

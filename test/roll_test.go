@@ -351,13 +351,7 @@ func TestRoll(t *testing.T) {
 	})
 
 	t.Run("status --wait-caught-up after 2,000 writes", func(t *testing.T) {
-		leader := cluster.LeaderT(t)
-		var follower *zkcluster.Member
-		for _, m := range cluster.Voters() {
-			if m.ID != leader.ID {
-				follower = m
-			}
-		}
+		leader, follower := leaderAndFollower(t, cluster)
 		if err := cluster.Stop(follower.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -379,13 +373,7 @@ func TestRoll(t *testing.T) {
 	})
 
 	t.Run("status --wait-caught-up on a member that stays down", func(t *testing.T) {
-		leader := cluster.LeaderT(t)
-		var follower *zkcluster.Member
-		for _, m := range cluster.Voters() {
-			if m.ID != leader.ID {
-				follower = m
-			}
-		}
+		_, follower := leaderAndFollower(t, cluster)
 		if err := cluster.Stop(follower.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -438,6 +426,21 @@ func TestRoll(t *testing.T) {
 			return nil
 		})
 	})
+}
+
+// leaderAndFollower returns the leader and a running voter that follows it.
+func leaderAndFollower(t *testing.T, cluster *zkcluster.Cluster) (leader, follower *zkcluster.Member) {
+	t.Helper()
+	leader = cluster.LeaderT(t)
+	for _, m := range cluster.Voters() {
+		if m.ID != leader.ID && m.PID() != 0 {
+			follower = m
+		}
+	}
+	if follower == nil {
+		t.Fatal("no follower running")
+	}
+	return leader, follower
 }
 
 // checkMargins: while a follower or the observer is down the margin is at
