@@ -215,3 +215,30 @@ func TestGate(t *testing.T) {
 		})
 	}
 }
+
+// A round in which a member had not answered by the deadline cannot tell:
+// the gate answers 503, never 200.
+func TestGateCannotTell(t *testing.T) {
+	members := &zktest.ModeMembers{}
+	members.Set(healthy(nil))
+	reg := registry(t, members, servers)
+	partial := func() (*ensemble.Round, error) {
+		r, err := reg.Probe(context.Background(), "m")
+		copied := *r
+		copied.Partial = true
+		return &copied, err
+	}
+	gate := httptest.NewServer(Gate(&scripted{rounds: []func() (*ensemble.Round, error){partial}}, time.Second))
+	defer gate.Close()
+	for _, path := range []string{"m/members/127.0.0.1:1/can-stop", "m/plan"} {
+		response, err := http.Get(gate.URL + GatePrefix + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(response.Body)
+		response.Body.Close()
+		if response.StatusCode != http.StatusServiceUnavailable || strings.Contains(string(body), `"safe": true`) {
+			t.Errorf("%s on a partial round: %d %s, want 503", path, response.StatusCode, body)
+		}
+	}
+}

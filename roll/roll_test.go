@@ -8,6 +8,7 @@ import (
 
 	"github.com/quorumwatch/zookeeper_exporter/config"
 	"github.com/quorumwatch/zookeeper_exporter/ensemble"
+	"github.com/quorumwatch/zookeeper_exporter/maintenance"
 	"github.com/quorumwatch/zookeeper_exporter/rules"
 )
 
@@ -60,5 +61,49 @@ func TestPrefixWriter(t *testing.T) {
 	w.flush()
 	if want := "[zk1:2181] stopping\n[zk1:2181] started\n[zk1:2181] last\n"; out.String() != want {
 		t.Errorf("got %q, want %q", out.String(), want)
+	}
+}
+
+func TestChosen(t *testing.T) {
+	plan := maintenance.Plan{Ensemble: "m", Steps: []maintenance.Step{
+		{Member: "h:6", ServerID: "6", Kind: maintenance.KindObserver},
+		{Member: "h:1", ServerID: "1", Kind: maintenance.KindFollower},
+		{Member: "h:2", ServerID: "2", Kind: maintenance.KindFollower},
+		{Member: "h:3", ServerID: "3", Kind: maintenance.KindLeader},
+	}}
+	tests := []struct {
+		name       string
+		only, skip []string
+		done       map[string]bool
+		want       string
+		err        string
+	}{
+		{name: "all, in the plan's order", want: "h:6 h:1 h:2 h:3"},
+		{name: "done ones left out", done: map[string]bool{"h:6": true, "h:1": true}, want: "h:2 h:3"},
+		{name: "--only by address and server id", only: []string{"h:3", "1"}, want: "h:1 h:3"},
+		{name: "--skip", skip: []string{"6", "h:3"}, want: "h:1 h:2"},
+		{name: "--only naming no member", only: []string{"h:9"}, err: `"h:9" is neither`},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			r := &roller{c: &Command{Only: test.only, Skip: test.skip}}
+			err := r.checkSelection(plan)
+			if test.err != "" {
+				if err == nil || !strings.Contains(err.Error(), test.err) {
+					t.Errorf("checkSelection: %v, want an error saying %q", err, test.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, s := range r.chosen(plan, test.done) {
+				got = append(got, s.Member)
+			}
+			if strings.Join(got, " ") != test.want {
+				t.Errorf("chosen %v, want %s", got, test.want)
+			}
+		})
 	}
 }

@@ -274,7 +274,7 @@ func TestRoll(t *testing.T) {
 				return err
 			case len(active) != 1:
 				return fmt.Errorf("restarting %s: %d silences active, want 1: %+v", address, len(active), active)
-			case active[0].matcher("member") != address || active[0].matcher("ensemble") != "roll" || active[0].EndsAt.IsZero():
+			case active[0].matcher("member") != address || active[0].matcher("ensemble") != "roll" || active[0].EndsAt.After(time.Now().Add(time.Hour)):
 				return fmt.Errorf("restarting %s: the silence is %+v", address, active[0])
 			case strings.Contains(active[0].matcher("alertname"), "Quorum"):
 				return fmt.Errorf("restarting %s: the silence covers quorum alerts: %s", address, active[0].matcher("alertname"))
@@ -317,6 +317,36 @@ func TestRoll(t *testing.T) {
 		})
 	})
 
+	t.Run("SIGINT during a step: the roll ends that step, then stops", func(t *testing.T) {
+		before := len(control.requests())
+		cmd := exec.Command(exporterBinary, "--config.file="+config, "roll", "--exec="+control.command("restart"),
+			"--interval=300ms", "--settle=3", "--catch-up-timeout=90s")
+		var out lockedBuffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		control.mu.Lock()
+		control.check = func(string) error { return cmd.Process.Signal(os.Interrupt) }
+		control.mu.Unlock()
+		defer func() {
+			control.mu.Lock()
+			control.check = nil
+			control.mu.Unlock()
+		}()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		err := cmd.Wait()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 6 {
+			t.Fatalf("roll interrupted: %v, want exit status 6:\n%s", err, out.String())
+		}
+		log := out.String()
+		asked := control.requests()[before:]
+		caughtUp, stopped := strings.Index(log, `msg="caught up"`), strings.Index(log, "stopped by the operator")
+		if len(asked) != 1 || caughtUp < 0 || stopped < caughtUp {
+			t.Errorf("restarted %v; want one member, caught up before the roll stopped:\n%s", asked, log)
+		}
+	})
+
 	t.Run("a command that kills: the roll stops at that member", func(t *testing.T) {
 		control.mu.Lock()
 		control.kill, control.check = true, nil
@@ -324,7 +354,9 @@ func TestRoll(t *testing.T) {
 		control.mu.Unlock()
 		observer := cluster.Observers()[0]
 		t.Cleanup(func() {
+			control.mu.Lock()
 			control.kill = false
+			control.mu.Unlock()
 			if observer.PID() == 0 {
 				_ = cluster.Restart(observer.ID)
 			}
@@ -510,6 +542,17 @@ func TestGateAndRefusal(t *testing.T) {
 	}
 	if code, plan := runTool(t, "--config.file="+config, "status", "--plan", "--output=json"); code != 0 || !strings.Contains(plan, `"margin_while_down": 0`) {
 		t.Errorf("status --plan --output=json exited %d:\n%s", code, plan)
+	}
+	if code, out := runTool(t, "--config.file="+config, "roll", "--dry-run"); code != 0 || !strings.Contains(out, "rolling restart, margin 1 of 1") || !strings.Contains(out, "dry run: nothing restarted") {
+		t.Errorf("roll --dry-run exited %d:\n%s", code, out)
+	}
+	page, err := newGet(base + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page.SetBasicAuth("ops", "roll-secret")
+	if code, body := doRequest(t, page); code != 200 || strings.Count(body, `data-caught-up="yes"`) != 3 {
+		t.Errorf("/status: %d, want every member caught up on the page:\n%s", code, body)
 	}
 	if err := cluster.Kill(followers[1].ID); err != nil {
 		t.Fatal(err)
