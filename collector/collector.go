@@ -111,7 +111,7 @@ func (w *writer) round(r *ensemble.Round) {
 		labels := [...]string{r.Ensemble.Name, m.Address, m.Role, m.ServerIDLabel()}
 		w.member(m, labels[:])
 		w.maintenance(r.Assessment.Members[i], labels[:])
-		caughtUp, _ := r.CaughtUp(i)
+		caughtUp := r.CaughtUp(i)
 		w.gauge(caughtUpSpec, boolValue(caughtUp), labels[:]...)
 		if m.ZabState != "" {
 			for _, state := range zk.ZabStates {

@@ -53,7 +53,7 @@ func Gate(prober Prober, timeout time.Duration) http.Handler {
 			return
 		}
 		m, verdict := round.Members[i], round.Assessment.Members[i]
-		caughtUp, _ := round.CaughtUp(i)
+		caughtUp := round.CaughtUp(i)
 		answer := Verdict{
 			Ensemble: round.Ensemble.Name, Member: m.Address, ServerID: m.ServerIDLabel(), Time: round.Time,
 			Safe: verdict.Safe && !round.Partial, Known: !round.Partial, Impact: string(verdict.Impact), Reason: verdict.Reason,

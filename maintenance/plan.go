@@ -74,7 +74,7 @@ func PlanOf(r *ensemble.Round) Plan {
 	}
 	for i, m := range r.Members {
 		verdict := r.Assessment.Members[i]
-		caughtUp, _ := r.CaughtUp(i)
+		caughtUp := r.CaughtUp(i)
 		p.Steps = append(p.Steps, Step{
 			Member: m.Address, ServerID: m.ServerIDLabel(), Kind: kindOf(r, i), Mode: string(m.Mode),
 			MarginWhileDown: verdict.MarginWhileDown, Now: verdict.Safe, Reason: verdict.Reason, CaughtUp: caughtUp,

@@ -198,10 +198,9 @@ func CaughtUp(member string) Condition {
 			return Check{Known: true, Reason: fmt.Sprintf("%q is neither the address nor the server id of a member of %s", member, r.Ensemble.Name)}
 		}
 		m, name := r.Members[i], Name(r.Members[i])
-		ok, why := r.CaughtUp(i)
-		if !ok {
+		if !r.CaughtUp(i) {
 			targeted = false
-			return Check{Known: true, Reason: name + ": " + why}
+			return Check{Known: true, Reason: name + ": " + r.CaughtUpReason(i)}
 		}
 		leader := r.Leader()
 		if !targeted {

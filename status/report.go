@@ -123,7 +123,7 @@ func FromRound(r *ensemble.Round) Ensemble {
 			ServerID: m.ServerIDLabel(), Mode: string(m.Mode), Up: m.Up, Serving: m.Mode.Serving(),
 			DownReason: m.Reason, SafeToStop: a.Members[i].Safe, StopImpact: string(a.Members[i].Impact), Reason: a.Members[i].Reason,
 		}
-		row.CaughtUp, row.CaughtUpReason = r.CaughtUp(i)
+		row.CaughtUp, row.CaughtUpReason = r.CaughtUp(i), r.CaughtUpReason(i)
 		if m.Err != nil && !m.Up {
 			row.Error = m.Err.Error()
 		}
