@@ -48,7 +48,8 @@ type Watch struct {
 	Ensemble string
 	// Interval between rounds; Settle rounds in a row must meet the
 	// condition. The settle period is Settle × Interval, and a round older
-	// than that when judged is refused as stale.
+	// than that (or than RoundTimeout, if longer) when judged is refused as
+	// stale.
 	Interval time.Duration
 	Settle   int
 	// RoundTimeout bounds one round; a round cut short cannot tell.
@@ -63,6 +64,11 @@ var ErrUnsafe = errors.New("condition not met")
 
 // settlePeriod is Settle × Interval.
 func (w *Watch) settlePeriod() time.Duration { return time.Duration(w.settle()) * w.interval() }
+
+// maxAge is how old a round may be when judged: the settle period, or the
+// longest a round may take when that is longer (a frozen member holds a
+// round for its whole timeout; that round is not stale, only slow).
+func (w *Watch) maxAge() time.Duration { return max(w.settlePeriod(), w.RoundTimeout) }
 
 func (w *Watch) interval() time.Duration {
 	if w.Interval <= 0 {
@@ -97,8 +103,8 @@ func (w *Watch) Round(ctx context.Context, cond Condition) (*ensemble.Round, Che
 		check = Check{Reason: fmt.Sprintf("cannot tell: %v", err)}
 	case r.Partial:
 		check = Check{Reason: "cannot tell: some members had not answered by the deadline"}
-	case w.clock().Sub(r.Time) > w.settlePeriod():
-		check = Check{Reason: fmt.Sprintf("cannot tell: the round is %s old, older than the settle period (%s)", w.clock().Sub(r.Time).Round(time.Millisecond), w.settlePeriod())}
+	case w.clock().Sub(r.Time) > w.maxAge():
+		check = Check{Reason: fmt.Sprintf("cannot tell: the round is %s old, older than the settle period (%s)", w.clock().Sub(r.Time).Round(time.Millisecond), w.maxAge())}
 	default:
 		check = cond(r)
 	}
