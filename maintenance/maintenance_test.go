@@ -15,6 +15,8 @@ import (
 	"github.com/quorumwatch/zookeeper_exporter/config"
 	"github.com/quorumwatch/zookeeper_exporter/ensemble"
 	"github.com/quorumwatch/zookeeper_exporter/internal/zktest"
+	"github.com/quorumwatch/zookeeper_exporter/quorum"
+	"github.com/quorumwatch/zookeeper_exporter/zk"
 )
 
 const servers = "127.0.0.1:1,127.0.0.1:2,127.0.0.1:3,127.0.0.1:4,127.0.0.1:5,127.0.0.1:6:observer"
@@ -239,6 +241,40 @@ func TestGateCannotTell(t *testing.T) {
 		response.Body.Close()
 		if response.StatusCode != http.StatusServiceUnavailable || strings.Contains(string(body), `"safe": true`) {
 			t.Errorf("%s on a partial round: %d %s, want 503", path, response.StatusCode, body)
+		}
+	}
+}
+
+// CaughtUp waits for the leader's zxid as of the first round that saw the
+// member serve, and for the quorum to count it.
+func TestCaughtUpCondition(t *testing.T) {
+	round := func(leaderZxid, memberZxid uint64, counted int) *ensemble.Round {
+		m := func(address string, mode zk.Mode, zxid uint64) *ensemble.ProbedMember {
+			return &ensemble.ProbedMember{Member: &config.Member{Address: address}, Up: true, Voter: true, Mode: mode, Zxid: zk.Zxid(zxid), ZxidKnown: true}
+		}
+		return &ensemble.Round{
+			Ensemble: &config.Ensemble{Name: "m"},
+			Members:  []*ensemble.ProbedMember{m("l", zk.ModeLeader, leaderZxid), m("f", zk.ModeFollower, memberZxid), m("g", zk.ModeFollower, leaderZxid)},
+			Assessment: quorum.Assessment{Leader: 0, Quorum: quorum.Ensemble{Voters: 3, VotersInQuorum: counted, QuorumSize: 2, FaultTolerance: 1, Margin: counted - 2}},
+		}
+	}
+	cond := CaughtUp("f")
+	steps := []struct {
+		name  string
+		round *ensemble.Round
+		ok    bool
+		says  string
+	}{
+		{"serving 16 behind: the leader's zxid now is the target", round(0x1_00000020, 0x1_00000010, 3), false, "lacks 16 transactions of the leader's 0x100000020"},
+		{"still behind the target", round(0x1_00000020, 0x1_0000001f, 3), false, "lacks 1 transactions"},
+		{"at the target", round(0x1_00000020, 0x1_00000020, 3), true, "has caught up"},
+		{"the leader moved on: within the lag is enough", round(0x1_00000030, 0x1_00000025, 3), true, "has caught up"},
+		{"the leader counts one voter fewer than serve", round(0x1_00000030, 0x1_00000030, 2), false, "the quorum counts 2 voters of the 3 seen"},
+	}
+	for _, step := range steps {
+		check := cond(step.round)
+		if check.OK != step.ok || !check.Known || !strings.Contains(check.Reason, step.says) {
+			t.Errorf("%s: %+v, want ok %v saying %q", step.name, check, step.ok, step.says)
 		}
 	}
 }
