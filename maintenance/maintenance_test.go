@@ -253,8 +253,8 @@ func TestCaughtUpCondition(t *testing.T) {
 			return &ensemble.ProbedMember{Member: &config.Member{Address: address}, Up: true, Voter: true, Mode: mode, Zxid: zk.Zxid(zxid), ZxidKnown: true}
 		}
 		return &ensemble.Round{
-			Ensemble: &config.Ensemble{Name: "m"},
-			Members:  []*ensemble.ProbedMember{m("l", zk.ModeLeader, leaderZxid), m("f", zk.ModeFollower, memberZxid), m("g", zk.ModeFollower, leaderZxid)},
+			Ensemble:   &config.Ensemble{Name: "m"},
+			Members:    []*ensemble.ProbedMember{m("l", zk.ModeLeader, leaderZxid), m("f", zk.ModeFollower, memberZxid), m("g", zk.ModeFollower, leaderZxid)},
 			Assessment: quorum.Assessment{Leader: 0, Quorum: quorum.Ensemble{Voters: 3, VotersInQuorum: counted, QuorumSize: 2, FaultTolerance: 1, Margin: counted - 2}},
 		}
 	}
