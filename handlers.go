@@ -22,6 +22,7 @@ import (
 
 	"github.com/quorumwatch/zookeeper_exporter/collector"
 	"github.com/quorumwatch/zookeeper_exporter/ensemble"
+	"github.com/quorumwatch/zookeeper_exporter/maintenance"
 	"github.com/quorumwatch/zookeeper_exporter/status"
 )
 
@@ -87,6 +88,7 @@ func routes(logger *slog.Logger, opts serverOptions, registry *ensemble.Registry
 	mux.HandleFunc(opts.metricsPath, h.metrics)
 	mux.HandleFunc("/probe", h.probe)
 	mux.Handle("/status", status.Handler(registry, opts.maxScrapeTimeout))
+	mux.Handle(maintenance.GatePrefix, maintenance.Gate(registry, opts.maxScrapeTimeout))
 	mux.HandleFunc("/-/reload", reloader.handle)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy.") })
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Ready.") })

@@ -24,6 +24,7 @@ import (
 
 	"github.com/quorumwatch/zookeeper_exporter/config"
 	"github.com/quorumwatch/zookeeper_exporter/ensemble"
+	"github.com/quorumwatch/zookeeper_exporter/roll"
 	"github.com/quorumwatch/zookeeper_exporter/rules"
 	"github.com/quorumwatch/zookeeper_exporter/status"
 )
@@ -48,6 +49,7 @@ type options struct {
 	server    serverOptions
 	log       promslog.Config
 	statusCmd status.Command
+	rollCmd   roll.Command
 	rulesCmd  *rules.Command
 }
 
@@ -82,7 +84,8 @@ func newApp(opts *options) *kingpin.Application {
 	serve.Flag("web.max-scrape-timeout", "Longest a scrape may take, whatever Prometheus allows.").Default("10s").DurationVar(&opts.server.maxScrapeTimeout)
 	serve.Flag("web.max-requests", "Maximum number of parallel scrape requests (/metrics and /probe); more are answered 503. Use 0 to disable.").Default("40").IntVar(&opts.server.maxRequests)
 	opts.rulesCmd = rules.Register(app.Command("rules", "Write the alerting and recording rules (and, with --rules.dashboards-dir, the dashboards) from the embedded mixin."))
-	opts.statusCmd.Register(app.Command("status", "Probe the ensembles once (or --watch) and show members, quorum margin and who is safe to stop. Exit 0 healthy, 3 at risk, 4 lost; with --can-stop, 0 safe, 5 not."))
+	opts.statusCmd.Register(app.Command("status", "Probe the ensembles once (or --watch) and show members, quorum margin and who is safe to stop. Exit 0 healthy, 3 at risk, 4 lost; with --can-stop, 0 safe, 5 not; with --wait-caught-up, 0 caught up, 6 not by --timeout."))
+	opts.rollCmd.Register(app.Command("roll", "Restart an ensemble's members one at a time with --exec, observers first and the leader last, each only once safe to stop and the next only once it has caught up. Exit 0 done, 3 unsafe, 4 a member did not come back, 5 the command failed, 6 stopped by the operator."))
 	return app
 }
 
@@ -119,8 +122,11 @@ func run(args []string) int {
 		fmt.Printf("%s: configuration is valid (%d ensembles)\n", cfg.Source, len(cfg.Ensembles))
 		return 0
 	}
-	if command == "status" {
+	switch command {
+	case "status":
 		return opts.statusCmd.Run(cfg, opts.engine, os.Stdout, os.Stderr)
+	case "roll":
+		return opts.rollCmd.Run(cfg, opts.engine, logger, os.Stdout)
 	}
 	return runServer(logger, &opts, cfg)
 }

@@ -111,6 +111,13 @@ func (w *writer) round(r *ensemble.Round) {
 		labels := [...]string{r.Ensemble.Name, m.Address, m.Role, m.ServerIDLabel()}
 		w.member(m, labels[:])
 		w.maintenance(r.Assessment.Members[i], labels[:])
+		caughtUp := r.CaughtUp(i)
+		w.gauge(caughtUpSpec, boolValue(caughtUp), labels[:]...)
+		if m.ZabState != "" {
+			for _, state := range zk.ZabStates {
+				w.gauge(peerStateSpec, boolValue(m.ZabState == state), w.with(labels[:], state)...)
+			}
+		}
 		info := w.with(labels[:], m.Datacenter)
 		for _, label := range w.infoLabels {
 			info = append(info, m.Labels[label])
@@ -163,6 +170,13 @@ func (w *writer) ensemble(r *ensemble.Round) {
 		w.gauge(lastOutageSpec, r.Availability.LastUnavailability.Seconds(), name)
 	}
 	w.gauge(unavailableSpec, r.Availability.Unavailable.Seconds(), name)
+	w.gauge(leaderChanges, float64(r.Elections.Changes), name)
+	if r.Elections.HasLast {
+		w.gauge(lastElection, r.Elections.LastElection.Seconds(), name)
+	}
+	if timeout := r.VoterSet.MinSessionTimeout; timeout > 0 {
+		w.gauge(sessionTimeout, timeout.Seconds(), name)
+	}
 }
 
 // member writes one member's metrics.

@@ -123,6 +123,11 @@ var (
 	sizingSpec     = ensembleGauge("sizing_advice", fmt.Sprintf("1 if the advice applies. %s: more than %d voters slow every write. %s: more than %d voters in one datacenter.",
 		quorum.AdviceTooManyVoters, quorum.MaxVoters, quorum.AdviceTooManyVotersInDatacenter, quorum.MaxVotersPerDatacenter), "advice")
 	lastOutageSpec  = ensembleGauge("last_unavailability_seconds", "How long the latest ended outage (no quorum) lasted, from the first probe round without quorum to the first with it. Absent until one has ended.")
+	caughtUpSpec    = memberGauge("member_caught_up", fmt.Sprintf("1 if the member has caught up with the leader: it serves in its role, mntr (3.6+, where answered) puts it in Zab's broadcast phase, and its zxid lacks at most %d of the transactions the leader has committed in its epoch. The serving leader: 1.", quorum.DefaultMaxLag))
+	peerStateSpec   = memberGauge("peer_state", "The member's Zab phase from mntr's zk_peer_state; exactly one state is 1. Absent where the member does not say it (before 3.6, mntr refused, standalone).", "state")
+	leaderChanges   = spec("zookeeper_ensemble_leader_changes_total", prometheus.CounterValue, ensembleLabels, "Leader changes seen since the exporter started: another member leading, or the same one leading a newer epoch (it won a new election).")
+	lastElection    = ensembleGauge("last_election_seconds", "How long the ensemble was without a leader before the latest leader change, from the first probe round that found none to the first that found the new one (0: the new leader was there by the next round). As precise as the probe interval. Absent until a change has been seen.")
+	sessionTimeout  = ensembleGauge("min_session_timeout_seconds", "The ensemble's minSessionTimeout, from conf: an election longer than it expires the sessions of clients that asked for the shortest timeout. Absent while conf is not known.")
 	unavailableSpec = spec("zookeeper_ensemble_unavailable_seconds_total", prometheus.CounterValue, ensembleLabels, "Time without quorum seen since the exporter started, the current outage included. A reload keeps it for every ensemble whose name is still configured.")
 )
 

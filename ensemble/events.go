@@ -60,7 +60,11 @@ func logLeader(log logFunc, previous, current *Round) {
 		was = old.Address
 	}
 	if leader.Address != was {
-		log(slog.LevelInfo, "leader changed", "previous", was, "leader", leader.Address, "server_id", serverIDText(leader.ServerID))
+		attrs := []any{"previous", was, "leader", leader.Address, "server_id", serverIDText(leader.ServerID)}
+		if e := current.Elections; e.HasLast && e.Changes > previous.Elections.Changes {
+			attrs = append(attrs, "leaderless_seconds", e.LastElection.Seconds())
+		}
+		log(slog.LevelInfo, "leader changed", attrs...)
 	}
 }
 

@@ -48,6 +48,9 @@ type ProbedMember struct {
 	// LeaderVotersAtMost: the release does not say how many of the count
 	// do not vote (3.5), so it bounds the voters from above only.
 	LeaderVotersAtMost bool
+	// ZabState is the Zab phase in mntr's zk_peer_state (see zk.ZabStates),
+	// "" when the member did not say (before 3.6, mntr refused).
+	ZabState string
 	// LeaderNotServing is set when the AdminServer says a member that
 	// answers "not serving" leads: a leader started with leaderServes=no.
 	LeaderNotServing bool
@@ -157,6 +160,7 @@ func (m *ProbedMember) takeMntr(mntr *zk.Mntr, srvrAnswered bool) {
 	if m.Mode == zk.ModeUnknown {
 		m.Mode = mntr.ServerState
 	}
+	m.ZabState = zk.ZabState(mntr.PeerState)
 	for _, k := range mntrKeys {
 		if k.fromSrvr && srvrAnswered {
 			continue

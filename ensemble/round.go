@@ -25,6 +25,7 @@ type Round struct {
 	// (the configuration's was used instead).
 	VoterSetError error
 	Availability  Availability
+	Elections     Elections
 	// DNS is how the lookup of the ensemble's DNS name went; nil when its
 	// members are configured.
 	DNS *DNSStatus
@@ -48,7 +49,7 @@ func derive(r *Round, live *Membership) {
 	var err error
 	if live != nil {
 		r.VoterSet, err = fromMembership(r.Members, live, r.Ensemble)
-		r.VoterSet.ConfTime = live.Time
+		r.VoterSet.ConfTime, r.VoterSet.MinSessionTimeout = live.Time, live.MinSessionTimeout
 	}
 	if live == nil || err != nil {
 		r.VoterSetError = err
@@ -62,11 +63,16 @@ func derive(r *Round, live *Membership) {
 	}
 	members := make([]quorum.Member, len(r.Members))
 	for i, m := range r.Members {
-		members[i] = quorum.Member{
-			Name: m.Address, ID: m.ServerID, Datacenter: m.Datacenter,
-			Voter: m.Voter, Unplaced: m.Unplaced, Up: m.Up, Mode: m.Mode, Zxid: m.Zxid, ZxidKnown: m.ZxidKnown,
-			LeaderNotServing: m.LeaderNotServing, LeaderVoters: m.LeaderVoters, LeaderVotersAtMost: m.LeaderVotersAtMost,
-		}
+		members[i] = m.quorumMember()
 	}
 	r.Assessment = quorum.Assess(members, r.VoterSet.Quorum, quorum.Options{})
+}
+
+// quorumMember is what the quorum math knows of the member.
+func (m *ProbedMember) quorumMember() quorum.Member {
+	return quorum.Member{
+		Name: m.Address, ID: m.ServerID, Datacenter: m.Datacenter,
+		Voter: m.Voter, Unplaced: m.Unplaced, Up: m.Up, Mode: m.Mode, Zxid: m.Zxid, ZxidKnown: m.ZxidKnown,
+		LeaderNotServing: m.LeaderNotServing, LeaderVoters: m.LeaderVoters, LeaderVotersAtMost: m.LeaderVotersAtMost,
+	}
 }

@@ -28,6 +28,7 @@ type tracker struct {
 	setup        *setup
 	last         *Round
 	availability Availability
+	elections    Elections
 	serverIDs    map[string]int // learned from the membership, by address
 	membership   *Membership
 	confTries    confTries
@@ -165,6 +166,8 @@ func (r *Registry) complete(t *tracker, f *flight) *Round {
 	previous := t.last
 	t.availability = t.availability.next(round.Time, round.Quorum().HasQuorum())
 	round.Availability = t.availability
+	t.elections = t.elections.next(round.Time, round.Leader())
+	round.Elections = t.elections
 	t.last = round
 	t.mu.Unlock()
 	r.publish(previous, round)
@@ -194,7 +197,7 @@ func (r *Registry) partial(t *tracker, f *flight) *Round {
 	round := r.assemble(t, s, members, f.started)
 	round.Partial, round.DNS = true, dns
 	t.mu.Lock()
-	round.Availability = t.availability
+	round.Availability, round.Elections = t.availability, t.elections
 	t.mu.Unlock()
 	return round
 }

@@ -44,6 +44,9 @@ type VoterSet struct {
 	Hierarchical bool
 	// ConfTime is when the membership in force was read; zero without one.
 	ConfTime time.Time
+	// MinSessionTimeout is the membership's conf minSessionTimeout, 0
+	// when not said: an election longer than it expires sessions.
+	MinSessionTimeout time.Duration
 }
 
 // Membership is the ensemble's own view of its members, from conf.
@@ -58,11 +61,16 @@ type Membership struct {
 	FromID int
 	// Time is when it was read.
 	Time time.Time
+	// MinSessionTimeout is conf's minSessionTimeout, 0 when not said.
+	MinSessionTimeout time.Duration
 }
 
 // membershipOf reads a conf answer's membership, group and weight lines.
 func membershipOf(conf *zk.Conf, from string, at time.Time) (*Membership, error) {
 	m := &Membership{Servers: conf.Servers, Version: conf.Version, From: from, FromID: conf.ServerID, Time: at}
+	if ms, err := strconv.Atoi(conf.Settings["minSessionTimeout"]); err == nil && ms > 0 {
+		m.MinSessionTimeout = time.Duration(ms) * time.Millisecond
+	}
 	for key, value := range conf.Settings {
 		switch {
 		case strings.HasPrefix(key, "group."):

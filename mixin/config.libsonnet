@@ -57,6 +57,12 @@
     // A new zxid epoch means a leader election happened.
     frequentElectionsWindow: '1h',
     frequentElectionsThreshold: 3,
+    // ZooKeeperSlowElection: an election that ended within this window took
+    // longer than the ensemble's minSessionTimeout (from conf), or than
+    // defaultMinSessionTimeoutSeconds where conf is not known (ZooKeeper's
+    // default: 2 x tickTime, 4s at the default tickTime of 2s).
+    slowElectionWindow: '15m',
+    defaultMinSessionTimeoutSeconds: 4,
 
     // Fraction of the 32-bit zxid counter after which a forced election is near.
     zxidCounterRolloverRatio: 0.9,

@@ -54,6 +54,10 @@ type Verdict struct {
 	Impact Impact
 	// Reason is one line for an operator: why not, or what it costs.
 	Reason string
+	// MarginWhileDown is the quorum margin predicted while the member is
+	// down: the margin now for a member that does not count (an observer,
+	// one already down or not serving), the margin without it for a voter.
+	MarginWhileDown int
 }
 
 // Health summarises an ensemble for the status command's exit status.
@@ -167,6 +171,10 @@ func Assess(members []Member, voters VoterSet, opts Options) Assessment {
 	a.Members = make([]Verdict, len(members))
 	for i := range members {
 		a.Members[i] = a.verdict(e, members, i, opts)
+		a.Members[i].MarginWhileDown = e.Margin
+		if members[i].Voter && members[i].Up && (members[i].Mode.Serving() || i == a.Leader) {
+			a.Members[i].MarginWhileDown = e.marginWithout(map[int]bool{members[i].ID: true})
+		}
 	}
 	a.Datacenters = datacenterMargins(e, members)
 	a.Advice, a.AdviceText = sizingAdvice(members)

@@ -10,6 +10,8 @@ command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(
 command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
 command -v jsonnet >/dev/null && command -v jsonnetfmt >/dev/null || missing+=(jsonnet)
 command -v chromium >/dev/null || missing+=(chromium)
+# nc: the roll test's --exec command calls back into the test with it.
+command -v nc >/dev/null || missing+=(netcat-openbsd)
 command -v nft >/dev/null && command -v ip >/dev/null || missing+=(nftables iproute2)
 # systemd-analyze checks the packaged unit (deploy/); it needs no running systemd.
 command -v systemd-analyze >/dev/null || missing+=(systemd)

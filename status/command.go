@@ -14,6 +14,7 @@ import (
 
 	"github.com/quorumwatch/zookeeper_exporter/config"
 	"github.com/quorumwatch/zookeeper_exporter/ensemble"
+	"github.com/quorumwatch/zookeeper_exporter/maintenance"
 	"github.com/quorumwatch/zookeeper_exporter/quorum"
 )
 
@@ -27,6 +28,9 @@ const (
 	ExitAtRisk  = 3 // margin 0 on an ensemble designed to lose a voter, or two leaders
 	ExitLost    = 4 // negative margin, or the probe round did not finish
 	ExitNotSafe = 5 // --can-stop: stopping the member now is not safe
+	// ExitNotCaughtUp: --wait-caught-up: the member had not caught up by
+	// --timeout.
+	ExitNotCaughtUp = 6
 )
 
 // ExitCode maps the worst health to an exit status.
@@ -47,6 +51,11 @@ type Command struct {
 	Watch    bool
 	Interval time.Duration
 	Output   string
+	// WaitCaughtUp, Timeout, Settle and Plan: see Register.
+	WaitCaughtUp string
+	Timeout      time.Duration
+	Settle       int
+	Plan         bool
 }
 
 // Register adds the status command's flags to cmd; they fill c.
@@ -56,6 +65,10 @@ func (c *Command) Register(cmd *kingpin.CmdClause) {
 	cmd.Flag("watch", "Probe again every --interval and redraw, until interrupted.").BoolVar(&c.Watch)
 	cmd.Flag("interval", "How often --watch probes.").Default("2s").DurationVar(&c.Interval)
 	cmd.Flag("output", "table (coloured on a terminal), plain (key=value lines) or json.").Default("table").EnumVar(&c.Output, "table", "plain", "json")
+	cmd.Flag("wait-caught-up", "Wait until this member (address or server id) has caught up with the leader and the quorum counts it, for --settle rounds in a row; exit 0, or 6 with the reason after --timeout.").StringVar(&c.WaitCaughtUp)
+	cmd.Flag("timeout", "How long --wait-caught-up and --can-stop --watch wait.").Default("10m").DurationVar(&c.Timeout)
+	cmd.Flag("settle", "Probe rounds in a row, --interval apart, that must agree before --wait-caught-up or --can-stop --watch answers yes; a round older than settle x interval is refused.").Default("3").IntVar(&c.Settle)
+	cmd.Flag("plan", "Print the rolling-restart order of the ensemble: observers, followers, the leader last, each step's margin while that member is down, and the steps blocked now and why.").BoolVar(&c.Plan)
 }
 
 // Run probes the configured ensembles and writes their status to stdout;
@@ -78,7 +91,10 @@ func (c *Command) Run(cfg *config.Config, engine ensemble.Options, stdout, stder
 		fmt.Fprintln(stderr, "status: --interval must be positive")
 		return ExitUsage
 	}
-	timeout := roundTimeout(cfg)
+	timeout := maintenance.RoundTimeout(cfg)
+	if c.Plan || c.WaitCaughtUp != "" || c.CanStop != "" && c.Watch {
+		return c.runMaintenance(ctx, registry, names[0], timeout, stdout, stderr)
+	}
 	terminal := isTerminal(stdout)
 	for round := 0; ; round++ {
 		roundCtx, cancel := context.WithTimeout(ctx, timeout)
@@ -121,8 +137,8 @@ func (c *Command) ensembles(cfg *config.Config) ([]string, error) {
 		}
 		return []string{c.Ensemble}, nil
 	}
-	if c.CanStop != "" && len(cfg.Ensembles) != 1 {
-		return nil, fmt.Errorf("--can-stop needs --ensemble: %d ensembles are configured", len(cfg.Ensembles))
+	if (c.CanStop != "" || c.WaitCaughtUp != "" || c.Plan) && len(cfg.Ensembles) != 1 {
+		return nil, fmt.Errorf("--can-stop, --wait-caught-up and --plan need --ensemble: %d ensembles are configured", len(cfg.Ensembles))
 	}
 	var names []string
 	for _, ensemble := range cfg.Ensembles {
@@ -131,20 +147,13 @@ func (c *Command) ensembles(cfg *config.Config) ([]string, error) {
 	return names, nil
 }
 
-// roundTimeout leaves every member its own timeout, with room for queueing
-// behind the exporter's limit on probes in flight.
-func roundTimeout(cfg *config.Config) time.Duration {
-	longest := time.Duration(0)
-	for _, ensemble := range cfg.Ensembles {
-		longest = max(longest, cfg.MemberTimeout(ensemble))
-	}
-	return 3*longest + time.Second
-}
-
 // canStop returns the exit status and one line for --can-stop.
 func canStop(e Ensemble, member string) (int, string) {
 	if e.Error != "" {
 		return ExitNotSafe, fmt.Sprintf("not safe: %s: probe failed: %s", e.Name, e.Error)
+	}
+	if e.Partial {
+		return ExitNotSafe, fmt.Sprintf("not safe: %s: cannot tell, some members had not answered by the deadline", e.Name)
 	}
 	for _, m := range e.Members {
 		if m.Member != member && (m.ServerID == "" || m.ServerID != member) {

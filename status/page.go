@@ -148,9 +148,9 @@ ul.details { margin: .5rem 0 0; padding-left: 1.2rem; }
 {{if .Error}}<p class="summary">probe failed: {{.Error}}</p>{{else}}
 <p class="summary">voters {{.Voters}} (in quorum {{.VotersInQuorum}}), observers {{.Observers}}, quorum size {{.QuorumSize}}, margin {{.Margin}} of {{.FaultTolerance}}, leader {{dash .Leader}}</p>
 <table>
-<thead><tr><th>Member</th><th>Role</th><th>DC</th><th>Mode</th><th>Zxid</th><th>Latency avg/max</th><th>Serving</th><th>Safe to stop</th></tr></thead>
+<thead><tr><th>Member</th><th>Role</th><th>DC</th><th>Mode</th><th>Zxid</th><th>Latency avg/max</th><th>Serving</th><th>Caught up</th><th>Safe to stop</th></tr></thead>
 <tbody>{{range .Members}}
-<tr data-member="{{.Member}}" data-safe="{{yesno .SafeToStop}}">
+<tr data-member="{{.Member}}" data-safe="{{yesno .SafeToStop}}" data-caught-up="{{yesno .CaughtUp}}">
 <td class="member mono" data-label="Member">{{.Member}}{{if .ServerID}} ({{.ServerID}}){{end}}</td>
 <td data-label="Role">{{.Role}}</td>
 <td data-label="DC">{{dash .Datacenter}}</td>
@@ -158,6 +158,7 @@ ul.details { margin: .5rem 0 0; padding-left: 1.2rem; }
 <td class="mono" data-label="Zxid">{{dash .Zxid}}</td>
 <td data-label="Latency">{{lat .}}</td>
 <td data-label="Serving" class="{{yesno .Serving}}">{{yesno .Serving}}</td>
+<td data-label="Caught up" class="{{yesno .CaughtUp}}" title="{{.CaughtUpReason}}">{{yesno .CaughtUp}}</td>
 <td data-label="Safe to stop"><div><span class="{{yesno .SafeToStop}}">{{safe .}}</span>{{if not .SafeToStop}}<br><span class="reason">{{.Reason}}</span>{{end}}</div></td>
 </tr>{{end}}
 </tbody>

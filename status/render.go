@@ -80,6 +80,9 @@ func (e Ensemble) details() []string {
 	if e.LastUnavailabilitySeconds != nil {
 		lines = append(lines, fmt.Sprintf("last unavailability: %.1fs", *e.LastUnavailabilitySeconds))
 	}
+	if e.LastElectionSeconds != nil {
+		lines = append(lines, fmt.Sprintf("leader changes: %d, the last after %.1fs without a leader", e.LeaderChanges, *e.LastElectionSeconds))
+	}
 	return lines
 }
 
@@ -122,7 +125,7 @@ func (m Member) safeText() string {
 	return "no"
 }
 
-var tableHeader = []string{"MEMBER", "ROLE", "DC", "MODE", "ZXID", "LATENCY avg/max", "SERVING", "SAFE TO STOP"}
+var tableHeader = []string{"MEMBER", "ROLE", "DC", "MODE", "ZXID", "LATENCY avg/max", "SERVING", "CAUGHT UP", "SAFE TO STOP"}
 
 func (m Member) cells() []cell {
 	mode := cell{text: m.ModeText()}
@@ -136,6 +139,10 @@ func (m Member) cells() []cell {
 	if !m.Serving {
 		serving.color = red
 	}
+	caughtUp := cell{yesNo(m.CaughtUp), green}
+	if !m.CaughtUp {
+		caughtUp.color = red
+	}
 	safe := cell{m.safeText(), green}
 	if !m.SafeToStop {
 		safe.color = red
@@ -144,7 +151,7 @@ func (m Member) cells() []cell {
 	if m.ServerID != "" {
 		id += " (" + m.ServerID + ")"
 	}
-	return []cell{{text: id}, {text: m.Role}, {text: orDash(m.Datacenter)}, mode, {text: orDash(m.Zxid)}, {text: m.latencyText()}, serving, safe}
+	return []cell{{text: id}, {text: m.Role}, {text: orDash(m.Datacenter)}, mode, {text: orDash(m.Zxid)}, {text: m.latencyText()}, serving, caughtUp, safe}
 }
 
 // WriteTable writes one table per ensemble, with colour when color is set.
@@ -230,7 +237,7 @@ func WritePlain(w io.Writer, report Report) error {
 			b.WriteString(strings.Join([]string{
 				pair("ensemble", e.Name), pair("member", m.Member), pair("server_id", m.ServerID), pair("role", m.Role),
 				pair("datacenter", m.Datacenter), pair("mode", m.Mode), pair("up", yesNo(m.Up)), pair("down_reason", m.DownReason), pair("zxid", m.Zxid), pair("latency", m.latencyText()),
-				pair("serving", yesNo(m.Serving)), pair("safe_to_stop", yesNo(m.SafeToStop)), pair("impact", m.StopImpact), pair("reason", m.Reason),
+				pair("serving", yesNo(m.Serving)), pair("caught_up", yesNo(m.CaughtUp)), pair("safe_to_stop", yesNo(m.SafeToStop)), pair("impact", m.StopImpact), pair("reason", m.Reason),
 			}, " ") + "\n")
 		}
 	}

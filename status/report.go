@@ -42,11 +42,16 @@ type Ensemble struct {
 	Partial bool `json:"partial,omitempty"`
 	// LastUnavailabilitySeconds is the latest ended outage, absent if none
 	// ended since the exporter started.
-	LastUnavailabilitySeconds *float64     `json:"last_unavailability_seconds,omitempty"`
-	UnavailableSince          *time.Time   `json:"unavailable_since,omitempty"`
-	Datacenters               []Datacenter `json:"datacenters"`
-	Advice                    []string     `json:"advice"`
-	Members                   []Member     `json:"members"`
+	LastUnavailabilitySeconds *float64   `json:"last_unavailability_seconds,omitempty"`
+	UnavailableSince          *time.Time `json:"unavailable_since,omitempty"`
+	// LeaderChanges counts the leader changes seen; LastElectionSeconds is
+	// how long the ensemble was without a leader before the latest one,
+	// absent until one has been seen.
+	LeaderChanges       uint64       `json:"leader_changes"`
+	LastElectionSeconds *float64     `json:"last_election_seconds,omitempty"`
+	Datacenters         []Datacenter `json:"datacenters"`
+	Advice              []string     `json:"advice"`
+	Members             []Member     `json:"members"`
 }
 
 // Datacenter is the margin left if the datacenter were lost.
@@ -74,9 +79,13 @@ type Member struct {
 	// Latencies in milliseconds, absent when the member did not say.
 	LatencyAvgMs *float64 `json:"latency_avg_ms,omitempty"`
 	LatencyMaxMs *float64 `json:"latency_max_ms,omitempty"`
-	SafeToStop   bool     `json:"safe_to_stop"`
-	StopImpact   string   `json:"stop_impact"`
-	Reason       string   `json:"reason"`
+	// CaughtUp: the member has caught up with the leader; CaughtUpReason
+	// says how far it is, or why not.
+	CaughtUp       bool   `json:"caught_up"`
+	CaughtUpReason string `json:"caught_up_reason"`
+	SafeToStop     bool   `json:"safe_to_stop"`
+	StopImpact     string `json:"stop_impact"`
+	Reason         string `json:"reason"`
 }
 
 // FromRound turns one probe round into an Ensemble.
@@ -100,6 +109,11 @@ func FromRound(r *ensemble.Round) Ensemble {
 	if since := r.Availability.UnavailableSince; !since.IsZero() {
 		e.UnavailableSince = &since
 	}
+	e.LeaderChanges = r.Elections.Changes
+	if r.Elections.HasLast {
+		seconds := r.Elections.LastElection.Seconds()
+		e.LastElectionSeconds = &seconds
+	}
 	for _, dc := range a.Datacenters {
 		e.Datacenters = append(e.Datacenters, Datacenter{Name: dc.Datacenter, Voters: dc.Voters, LossMargin: dc.Margin})
 	}
@@ -109,6 +123,7 @@ func FromRound(r *ensemble.Round) Ensemble {
 			ServerID: m.ServerIDLabel(), Mode: string(m.Mode), Up: m.Up, Serving: m.Mode.Serving(),
 			DownReason: m.Reason, SafeToStop: a.Members[i].Safe, StopImpact: string(a.Members[i].Impact), Reason: a.Members[i].Reason,
 		}
+		row.CaughtUp, row.CaughtUpReason = r.CaughtUp(i), r.CaughtUpReason(i)
 		if m.Err != nil && !m.Up {
 			row.Error = m.Err.Error()
 		}

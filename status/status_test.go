@@ -29,10 +29,10 @@ func sample() Report {
 			Datacenters: []Datacenter{{Name: "east", Voters: 2, LossMargin: -2}, {Name: "west", Voters: 1, LossMargin: 0}},
 			Advice:      []string{},
 			Members: []Member{
-				{Member: "10.0.0.1:2181", Role: "voter", Datacenter: "east", ServerID: "1", Mode: "leader", Up: true, Serving: true, Zxid: "0x100000007", LatencyAvgMs: ms(0.5), LatencyMaxMs: ms(3), StopImpact: "quorum", Reason: "stopping it breaks quorum: 2 of 3 voters in quorum, 2 needed"},
+				{Member: "10.0.0.1:2181", Role: "voter", Datacenter: "east", ServerID: "1", Mode: "leader", Up: true, Serving: true, Zxid: "0x100000007", LatencyAvgMs: ms(0.5), LatencyMaxMs: ms(3), CaughtUp: true, StopImpact: "quorum", Reason: "stopping it breaks quorum: 2 of 3 voters in quorum, 2 needed"},
 				{Member: "10.0.0.2:2181", Role: "voter", Datacenter: "east", ServerID: "2", Mode: "unknown", DownReason: "connection_refused", StopImpact: "none", Reason: "already down"},
 				{Member: "10.0.0.3:2181", Role: "voter", Datacenter: "west", ServerID: "3", Mode: "follower", Up: true, Serving: true, Zxid: "0x100000007", LatencyAvgMs: ms(0), LatencyMaxMs: ms(1), StopImpact: "quorum", Reason: "stopping it breaks quorum: 2 of 3 voters in quorum, 2 needed"},
-				{Member: "10.0.0.4:2181", Role: "observer", Datacenter: "west", Mode: "observer", Up: true, Serving: true, Zxid: "0x100000007", LatencyAvgMs: ms(0), LatencyMaxMs: ms(0), SafeToStop: true, StopImpact: "read_capacity", Reason: "observer: quorum unaffected, its clients move to other members"},
+				{Member: "10.0.0.4:2181", Role: "observer", Datacenter: "west", Mode: "observer", Up: true, Serving: true, Zxid: "0x100000007", LatencyAvgMs: ms(0), LatencyMaxMs: ms(0), CaughtUp: true, SafeToStop: true, StopImpact: "read_capacity", Reason: "observer: quorum unaffected, its clients move to other members"},
 			},
 		}},
 	}
@@ -50,10 +50,10 @@ func TestWriteTable(t *testing.T) {
 			color: false,
 			want: []string{
 				"prod: AT_RISK, voters 3 (in quorum 2, from the ensemble), observers 1, quorum size 2, margin 0 of 1, leader 10.0.0.1:2181\n",
-				"MEMBER             ROLE      DC    MODE                      ZXID         LATENCY avg/max  SERVING  SAFE TO STOP\n",
-				"10.0.0.1:2181 (1)  voter     east  leader                    0x100000007  0.5/3 ms         yes      no\n",
-				"10.0.0.2:2181 (2)  voter     east  down: connection_refused  -            -                no       no\n",
-				"10.0.0.4:2181      observer  west  observer                  0x100000007  0/0 ms           yes      yes (read capacity)\n",
+				"MEMBER             ROLE      DC    MODE                      ZXID         LATENCY avg/max  SERVING  CAUGHT UP  SAFE TO STOP\n",
+				"10.0.0.1:2181 (1)  voter     east  leader                    0x100000007  0.5/3 ms         yes      yes        no\n",
+				"10.0.0.2:2181 (2)  voter     east  down: connection_refused  -            -                no       no         no\n",
+				"10.0.0.4:2181      observer  west  observer                  0x100000007  0/0 ms           yes      yes        yes (read capacity)\n",
 				"  10.0.0.2:2181: already down\n",
 				"if a datacenter is lost: east -2 (loses quorum), west 0 (survives)\n",
 				"last unavailability: 4.2s\n",
@@ -97,7 +97,7 @@ func TestWritePlainAndJSON(t *testing.T) {
 	}
 	for _, want := range []string{
 		"ensemble=prod health=at_risk voters=3 voters_in_quorum=2 quorum_size=2 margin=0 fault_tolerance=1 leader=10.0.0.1:2181 datacenter_loss_margin.east=-2 datacenter_loss_margin.west=0\n",
-		`ensemble=prod member=10.0.0.2:2181 server_id=2 role=voter datacenter=east mode=unknown up=no down_reason=connection_refused zxid="" latency=- serving=no safe_to_stop=no impact=none reason="already down"` + "\n",
+		`ensemble=prod member=10.0.0.2:2181 server_id=2 role=voter datacenter=east mode=unknown up=no down_reason=connection_refused zxid="" latency=- serving=no caught_up=no safe_to_stop=no impact=none reason="already down"` + "\n",
 	} {
 		if !strings.Contains(plain.String(), want) {
 			t.Errorf("plain lacks %q:\n%s", want, plain.String())

@@ -109,6 +109,29 @@ local util = import 'util.libsonnet';
           ),
           util.alert(
             c,
+            'ZooKeeperSlowElection',
+            'warning',
+            // The exporter measures the leaderless time itself; the worst
+            // replica's figure counts, against the shortest session timeout.
+            |||
+              (
+                max by (%(cl)s, ensemble) (zookeeper_ensemble_last_election_seconds{%(sel)s})
+                > on (%(cl)s, ensemble)
+                (
+                  min by (%(cl)s, ensemble) (zookeeper_ensemble_min_session_timeout_seconds{%(sel)s})
+                  or on (%(cl)s, ensemble)
+                  max by (%(cl)s, ensemble) (zookeeper_ensemble_last_election_seconds{%(sel)s}) * 0 + %(default)s
+                )
+              )
+              and on (%(cl)s, ensemble)
+              (max by (%(cl)s, ensemble) (increase(zookeeper_ensemble_leader_changes_total{%(sel)s}[%(window)s])) > 0)
+            ||| % { cl: c.clusterLabel, sel: c.zookeeperSelector, default: c.defaultMinSessionTimeoutSeconds, window: c.slowElectionWindow },
+            '0m',
+            'A ZooKeeper election took longer than the session timeout.',
+            'ZooKeeper ensemble {{ $labels.ensemble }} was without a leader for {{ $value | humanizeDuration }} before its latest leader took over, longer than its minimum session timeout: clients that asked for the shortest sessions lost them and their ephemeral nodes. Look at why the election was slow: a large snapshot to load or sync, initLimit too high, a voter slow to answer, network drops between voters.',
+          ),
+          util.alert(
+            c,
             'ZooKeeperZxidCounterNearRollover',
             'warning',
             'max by (%(clusterLabel)s, ensemble) (zookeeper_zxid_transactions{%(zookeeperSelector)s}) / 2^32 > %(zxidCounterRolloverRatio)s' % c,

@@ -59,6 +59,28 @@ local modes = import 'modes.libsonnet';
           organize={ excludeByName: hidden, renameByName: { Value: 'verdict' } },
         ),
         lib.table(
+          'Caught up with the leader',
+          [t('min by (ensemble, member, role, server_id) (zookeeper_member_caught_up{%s})' % s, instant=true, format='table')],
+          h=10,
+          description='A restarted member serves again before it has caught up. Stop the next one only when every member is caught up here and the margin is back.',
+          mappings=[{
+            type: 'value',
+            options: {
+              '1': { text: 'caught up', color: 'green', index: 0 },
+              '0': { text: 'behind or away', color: 'red', index: 1 },
+            },
+          }],
+          organize={ excludeByName: hidden, renameByName: { Value: 'state' } },
+        ),
+        lib.timeseries(
+          'Last election: seconds without a leader',
+          [
+            t('max by (ensemble) (zookeeper_ensemble_last_election_seconds{%s})' % s, '{{ensemble}} last election'),
+            t('min by (ensemble) (zookeeper_ensemble_min_session_timeout_seconds{%s})' % s, '{{ensemble}} min session timeout'),
+          ],
+          description='Every leader restart causes one election. Longer than the minimum session timeout, and clients lose their sessions (ZooKeeperSlowElection).',
+        ),
+        lib.table(
           'Member states',
           [t('max by (ensemble, member, role, server_id, mode) (zookeeper_server_mode{%s} == 1)' % s, instant=true, format='table')],
           h=10,
