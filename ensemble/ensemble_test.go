@@ -254,7 +254,7 @@ func TestNextAvailability(t *testing.T) {
 
 func TestConfTriesDue(t *testing.T) {
 	now := time.Unix(10000, 0)
-	answered := confTries{last: now.Add(-time.Minute), epoch: 3, viewSize: 5, answered: true}
+	answered := confTries{last: now.Add(-10 * time.Second), epoch: 3, viewSize: 5, answered: true}
 	tests := []struct {
 		name  string
 		tries confTries
@@ -263,10 +263,10 @@ func TestConfTriesDue(t *testing.T) {
 		want  bool
 	}{
 		{"never asked", confTries{}, 3, 5, true},
-		{"answered a minute ago, nothing changed", answered, 3, 5, false},
+		{"answered 10s ago, nothing changed", answered, 3, 5, false},
 		{"an election since", answered, 4, 5, true},
 		{"voters changed since", answered, 3, 3, true},
-		{"older than the refresh interval", confTries{last: now.Add(-6 * time.Minute), epoch: 3, viewSize: 5, answered: true}, 3, 5, true},
+		{"older than the refresh interval", confTries{last: now.Add(-DefaultConfRefresh - time.Second), epoch: 3, viewSize: 5, answered: true}, 3, 5, true},
 		{"no answer 10s ago: wait", confTries{last: now.Add(-10 * time.Second)}, 3, 5, false},
 		{"no answer 40s ago: retry", confTries{last: now.Add(-40 * time.Second)}, 3, 5, true},
 	}

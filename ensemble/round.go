@@ -29,6 +29,11 @@ type Round struct {
 	// DNS is how the lookup of the ensemble's DNS name went; nil when its
 	// members are configured.
 	DNS *DNSStatus
+	// Discovery is what the ensemble's membership added to the members.
+	Discovery *DiscoveryStatus
+	// Disagreeing are members whose own conf lists another ensemble's
+	// servers: probed, reported, and left out of Members and the figures.
+	Disagreeing []*ProbedMember
 }
 
 // Quorum is the round's quorum state.
