@@ -122,29 +122,74 @@ func (r *Registry) start(t *tracker, slots chan struct{}) *flight {
 		f.mu.Lock()
 		f.setup, f.dns, f.discovery, f.members = s, dns, discovery, make([]*ProbedMember, len(s.ensemble.Members))
 		f.mu.Unlock()
-		var wg sync.WaitGroup
-		for i, member := range s.ensemble.Members {
-			// A slot first, then the goroutine: members waiting for a slot
-			// cost no goroutine (a thousand stacks, at scale).
-			slots <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-slots }()
-				probed := r.probeMember(s, member)
-				f.mu.Lock()
-				f.members[i] = probed
-				f.mu.Unlock()
-			})
-		}
-		wg.Wait()
+		r.probeAll(f, s, slots, 0)
 		if r.configured(s.ensemble.Name, "") {
 			r.metrics.probeRounds.WithLabelValues(s.ensemble.Name).Inc()
 		}
 		r.refreshMembership(t, s, f.members)
+		r.probeNewlyListed(t, f, slots)
 		f.result = r.complete(t, f)
 		t.rounds.finish()
 		close(f.done)
 	}()
 	return f
+}
+
+// probeAll probes the setup's members from index from on into f.members.
+func (r *Registry) probeAll(f *flight, s *setup, slots chan struct{}, from int) {
+	var wg sync.WaitGroup
+	for i, member := range s.ensemble.Members[from:] {
+		// A slot first, then the goroutine: members waiting for a slot
+		// cost no goroutine (a thousand stacks, at scale).
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			probed := r.probeMember(s, member)
+			f.mu.Lock()
+			f.members[from+i] = probed
+			f.mu.Unlock()
+		})
+	}
+	wg.Wait()
+}
+
+// probeNewlyListed brings the round up to the membership just read: the
+// members it lists that were not probed yet are probed now, and those it
+// no longer lists are dropped, so that a start with one member's address
+// shows the whole ensemble in its first round, and a reconfiguration in
+// the round that reads it.
+func (r *Registry) probeNewlyListed(t *tracker, f *flight, slots chan struct{}) {
+	next, _, discovery := r.members(t, f.base)
+	f.mu.Lock()
+	probed := make(map[string]*ProbedMember, len(f.members))
+	for _, m := range f.members {
+		probed[m.Address] = m
+	}
+	var members []*ProbedMember
+	var fresh []*config.Member
+	for _, member := range next.ensemble.Members {
+		if m := probed[member.Address]; m != nil {
+			members = append(members, m)
+		} else {
+			fresh = append(fresh, member)
+		}
+	}
+	if len(fresh) == 0 && len(members) == len(f.members) {
+		f.mu.Unlock()
+		return
+	}
+	// Already probed members first, in their order; the new ones after.
+	kept := *next.ensemble
+	kept.Members = make([]*config.Member, 0, len(members)+len(fresh))
+	for _, m := range members {
+		kept.Members = append(kept.Members, m.Member)
+	}
+	from := len(kept.Members)
+	kept.Members = append(kept.Members, fresh...)
+	s := &setup{ensemble: &kept, client: next.client, timeout: next.timeout, fingerprint: next.fingerprint}
+	f.setup, f.discovery, f.members = s, discovery, append(members, make([]*ProbedMember, len(fresh))...)
+	f.mu.Unlock()
+	r.probeAll(f, s, slots, from)
 }
 
 // members is the setup with every member to probe: the configured ones
