@@ -41,7 +41,7 @@ type tracker struct {
 	// disagreeing names, by address, members whose own conf lists another
 	// ensemble's servers, and how.
 	disagreeing map[string]string
-	confTries    confTries
+	confTries   confTries
 	// confAllowed records, by member address, whether its whitelist lets
 	// conf through, for the members asked so far.
 	confAllowed map[string]bool
@@ -79,8 +79,8 @@ type flight struct {
 	result  *Round // set before done closes
 
 	mu        sync.Mutex
-	setup     *setup          // nil until the members are known
-	dns       *DNSStatus      // nil unless the members come from DNS
+	setup     *setup     // nil until the members are known
+	dns       *DNSStatus // nil unless the members come from DNS
 	discovery *DiscoveryStatus
 	members   []*ProbedMember // nil until that member's probe ends
 }
