@@ -85,14 +85,7 @@ func TestDiscovery(t *testing.T) {
 // exporter given one follower's address and a real Prometheus.
 func discoverFromOneFollower(t *testing.T, cluster *zkcluster.Cluster, prometheusBinary string) {
 	const name = "five"
-	leader := cluster.LeaderT(t)
-	var seed *zkcluster.Member
-	for _, voter := range cluster.Voters() {
-		if voter.ID != leader.ID {
-			seed = voter
-			break
-		}
-	}
+	seed, leader := aFollower(t, cluster)
 	base, logs, _ := startExporter(t, "--zookeeper.servers="+seed.ClientAddr, "--zookeeper.ensemble="+name, "--zookeeper.timeout=1s")
 	logOnFailure(t, "exporter", logs)
 	dir := t.TempDir()
@@ -247,30 +240,4 @@ func addressesOf(members []*zkcluster.Member) []string {
 		addresses = append(addresses, member.ClientAddr)
 	}
 	return addresses
-}
-
-// noCriticalSince waits until Prometheus holds the margin for the ensemble
-// and has evaluated the rules a few times since, then finds no critical
-// alert for it, pending or firing.
-func noCriticalSince(t *testing.T, prometheus, ensemble string, margin int) {
-	t.Helper()
-	query := fmt.Sprintf(`zookeeper_ensemble_quorum_margin{job="zookeeper",ensemble=%q}`, ensemble)
-	pollUntil(t, fmt.Sprintf("%s's margin %d in Prometheus", ensemble, margin), func() (bool, string) {
-		value, err := prometheusQuery(prometheus, query)
-		return err == nil && value == fmt.Sprint(margin), fmt.Sprintf("%s = %q, %v", query, value, err)
-	})
-	seen := time.Now()
-	pollUntil(t, "three rule evaluations since", func() (bool, string) {
-		last, err := lastEvaluation(prometheus, "zookeeper-quorum", "zookeeper-members")
-		return err == nil && last.After(seen.Add(3*time.Second)), fmt.Sprintf("last evaluation %v, %v", last, err)
-	})
-	alerts, err := prometheusAlerts(prometheus)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, alert := range alerts {
-		if alert.Labels["ensemble"] == ensemble && alert.Labels["severity"] == "critical" {
-			t.Errorf("margin %d, yet %s is %s", margin, alert, alert.State)
-		}
-	}
 }
