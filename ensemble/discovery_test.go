@@ -201,3 +201,32 @@ func TestDiscoverSkipsUnresolvable(t *testing.T) {
 		t.Errorf("skipped %v, problems %v; want server 3 unresolvable", found.skipped, found.problems)
 	}
 }
+
+// A member answering in a role the membership does not give it calls for
+// reading the membership again: a role swap moves neither the epoch nor the
+// voters' count.
+func TestRolesContradict(t *testing.T) {
+	live := &Membership{Servers: []zk.Server{{ID: 1, Role: zk.RoleParticipant}, {ID: 2, Role: zk.RoleObserver}}}
+	tests := []struct {
+		name    string
+		member  ProbedMember
+		learned map[string]int
+		want    bool
+	}{
+		{"participant following", ProbedMember{ServerID: 1, Up: true, Mode: zk.ModeFollower}, nil, false},
+		{"participant observing", ProbedMember{ServerID: 1, Up: true, Mode: zk.ModeObserver}, nil, true},
+		{"observer observing", ProbedMember{ServerID: 2, Up: true, Mode: zk.ModeObserver}, nil, false},
+		{"observer leading", ProbedMember{ServerID: 2, Up: true, Mode: zk.ModeLeader}, nil, true},
+		{"observer following, id learned", ProbedMember{Member: &config.Member{Address: "a:1"}, Up: true, Mode: zk.ModeFollower}, map[string]int{"a:1": 2}, true},
+		{"observer not serving", ProbedMember{ServerID: 2, Up: true, Mode: zk.ModeNotServing}, nil, false},
+		{"not listed (removed, still following)", ProbedMember{ServerID: 3, Up: true, Mode: zk.ModeFollower}, nil, false},
+	}
+	for _, test := range tests {
+		if test.member.Member == nil {
+			test.member.Member = &config.Member{Address: "x:1"}
+		}
+		if got := rolesContradict([]*ProbedMember{&test.member}, live, test.learned); got != test.want {
+			t.Errorf("%s: %v, want %v", test.name, got, test.want)
+		}
+	}
+}

@@ -126,7 +126,7 @@ func (r *Registry) refreshMembership(t *tracker, s *setup, members []*ProbedMemb
 	now := time.Now()
 	epoch, size := leaderEpoch(members), viewSize(members)
 	t.mu.Lock()
-	due := t.confTries.due(now, r.opts.ConfRefresh, epoch, size)
+	due := t.confTries.due(now, r.opts.ConfRefresh, epoch, size) || rolesContradict(members, t.membership, t.serverIDs)
 	targets := confTargets(members, t.confAllowed)
 	returned := t.forgetReturned(members)
 	t.mu.Unlock()
@@ -142,6 +142,33 @@ func (r *Registry) refreshMembership(t *tracker, s *setup, members []*ProbedMemb
 	if known && due && len(targets) > 0 {
 		r.rediscover(t, s)
 	}
+}
+
+// rolesContradict reports whether a member answers in a role the
+// membership in force does not give it: a participant that observes, an
+// observer that follows or leads. A reconfiguration that swaps roles moves
+// neither the leader's epoch nor the voters' count; this shows it at once.
+func rolesContradict(members []*ProbedMember, live *Membership, learned map[string]int) bool {
+	if live == nil {
+		return false
+	}
+	voter := make(map[int]bool, len(live.Servers))
+	for _, server := range live.Servers {
+		voter[server.ID] = server.Voter()
+	}
+	for _, m := range members {
+		id := m.ServerID
+		if id == 0 {
+			id = learned[m.Address]
+		}
+		votes, listed := voter[id]
+		switch {
+		case !listed || !m.Up:
+		case votes && m.Mode == zk.ModeObserver, !votes && (m.Mode == zk.ModeFollower || m.Mode == zk.ModeLeader):
+			return true
+		}
+	}
+	return false
 }
 
 // readMembership asks the targets conf, best first, until one answers.

@@ -147,20 +147,78 @@ func discoverFromOneFollower(t *testing.T, cluster *zkcluster.Cluster, prometheu
 	}
 	t.Logf("reconfig -remove zk%d (still running): its series gone, no alert for it", newcomer.ID)
 
+	voters := swapRoles(t, ctx, cluster, leader, seed, metrics, prometheus, name)
+
 	// Two followers lost (not the one the exporter was given): margin 0,
 	// and the page fires.
 	var killed []int
-	for _, voter := range cluster.Voters() {
-		if voter.ID != leader.ID && voter.ID != seed.ID && voter.ID != newcomer.ID && len(killed) < 2 {
-			if err := cluster.Kill(voter.ID); err != nil {
+	for _, id := range voters {
+		if id != leader.ID && id != seed.ID && len(killed) < 2 {
+			if err := cluster.Kill(id); err != nil {
 				t.Fatal(err)
 			}
-			killed = append(killed, voter.ID)
+			killed = append(killed, id)
 		}
 	}
 	eventually(t, metrics, truthWithin, ensembleIs(name, map[string]float64{"voters": 5, "voters_up": 3, "quorum_margin": 0}))
 	pollUntil(t, "ZooKeeperQuorumAtRisk firing for "+name, alertIn(prometheus, name, "ZooKeeperQuorumAtRisk", "firing"))
 	t.Logf("zk%d and zk%d killed: margin 0, ZooKeeperQuorumAtRisk fires", killed[0], killed[1])
+}
+
+// swapRoles turns a follower into an observer and the observer into a
+// participant in one reconfig: no election, the voters' count unchanged, so
+// only reading the membership again shows it. Both must show in their new
+// roles within a minute. It returns the voters after the swap.
+func swapRoles(t *testing.T, ctx context.Context, cluster *zkcluster.Cluster, leader, seed *zkcluster.Member, metrics, prometheus, name string) []int {
+	t.Helper()
+	current, err := leader.Membership(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	observer := cluster.Observers()[0]
+	var follower *zkcluster.Member
+	for _, id := range current.Participants {
+		if id != leader.ID && id != seed.ID {
+			follower = cluster.Member(id)
+			break
+		}
+	}
+	spec := func(id int, from, to string) string {
+		line := strings.TrimPrefix(current.Servers[id], "server.")
+		if !strings.Contains(line, from) {
+			t.Fatalf("server.%s: no %q", line, from)
+		}
+		return strings.Replace(line, from, to, 1)
+	}
+	swap := spec(follower.ID, ":participant;", ":observer;") + "," + spec(observer.ID, ":observer;", ":participant;")
+	if out, err := cluster.CLI(ctx, leader.ID, "reconfig", "-add", swap); err != nil {
+		t.Fatalf("reconfig -add %s: %v\n%s", swap, err, out)
+	}
+	swappedAt := time.Now()
+	eventually(t, metrics, truthWithin, allOf(
+		ensembleIs(name, map[string]float64{"members": 6, "voters": 5, "observers": 1, "voters_up": 5, "leaders": 1, "quorum_margin": 2}),
+		func(scrape *exposition) error {
+			return errors.Join(
+				expectValues(scrape, map[string]float64{"zookeeper_server_mode": 1}, map[string]string{"ensemble": name, "member": follower.ClientAddr, "role": "observer", "mode": "observer"}),
+				expectValues(scrape, map[string]float64{"zookeeper_server_mode": 1}, map[string]string{"ensemble": name, "member": observer.ClientAddr, "role": "voter", "mode": "follower"}),
+			)
+		},
+	))
+	t.Logf("role swap (zk%d to observer, zk%d to participant, no election): shown %.1fs after the reconfig", follower.ID, observer.ID, time.Since(swappedAt).Seconds())
+	noCriticalSince(t, prometheus, name, 2)
+	window := int((time.Since(swappedAt) + time.Minute).Seconds())
+	fired, err := prometheusSeries(prometheus, fmt.Sprintf(`last_over_time(ALERTS{severity="critical",ensemble=%q}[%ds])`, name, window))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fired) > 0 {
+		t.Errorf("the role swap left margin 2, yet critical alerts were active: %v", fired)
+	}
+	after, err := leader.Membership(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return after.Participants
 }
 
 // defaultPortInUse says why no member can take 127.0.0.1:2181 (or why
