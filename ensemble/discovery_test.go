@@ -230,3 +230,26 @@ func TestRolesContradict(t *testing.T) {
 		}
 	}
 }
+
+// Members reached at addresses the membership does not list (pod IPs from
+// DNS A records) say their server ids themselves; when pods come back with
+// each other's addresses, the ids follow the servers, not the addresses.
+func TestServerIDsFollowPodsThatSwapAddresses(t *testing.T) {
+	states := capturedStates()
+	states["10.0.0.1:2181"], states["10.0.0.2:2181"] = "follower", "follower#3"
+	cfg := servers(t, capturedLeader+",10.0.0.1:2181,10.0.0.2:2181")
+	cfg.Ensembles[0].Discover = config.DiscoverOff
+	r := newTestRegistry(t, cfg, &zktest.ScriptedClient{States: states})
+	ids := func() []string { return addresses(probe(t, r)) }
+	before := []string{capturedLeader + "=voter#2", "10.0.0.1:2181=voter#1", "10.0.0.2:2181=voter#3"}
+	if got := ids(); !slices.Equal(got, before) {
+		t.Fatalf("before: %v, want %v", got, before)
+	}
+	states["10.0.0.1:2181"], states["10.0.0.2:2181"] = "", "" // both pods restart
+	ids()
+	states["10.0.0.1:2181"], states["10.0.0.2:2181"] = "follower#3", "follower"
+	want := []string{capturedLeader + "=voter#2", "10.0.0.1:2181=voter#3", "10.0.0.2:2181=voter#1"}
+	if got := ids(); !slices.Equal(got, want) {
+		t.Errorf("after the swap: %v, want %v", got, want)
+	}
+}
