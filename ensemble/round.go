@@ -13,7 +13,7 @@ import (
 // published; readers share it.
 type Round struct {
 	Ensemble *config.Ensemble
-	Members  []*ProbedMember // in configuration order
+	Members  []*ProbedMember // in configuration order, then those discovered by server id
 	Time     time.Time
 	// Partial: a scrape's deadline came before every member had answered;
 	// the missing members are down with ReasonDeadline.
