@@ -253,3 +253,21 @@ func TestServerIDsFollowPodsThatSwapAddresses(t *testing.T) {
 		t.Errorf("after the swap: %v, want %v", got, want)
 	}
 }
+
+// A discovered member's datacenter is unknown: losing any datacenter is
+// assumed to take it too, so discovery never overstates a datacenter-loss
+// margin.
+func TestDiscoveredMembersLostWithEveryDatacenter(t *testing.T) {
+	round := probe(t, newTestRegistry(t, servers(t, capturedFollower+"@dc1"), &zktest.ScriptedClient{States: capturedStates()}))
+	if len(round.Members) != 4 {
+		t.Fatalf("members %v, want the whole ensemble", addresses(round))
+	}
+	for _, dc := range round.Assessment.Datacenters {
+		if dc.Datacenter == "dc1" && dc.Margin >= 0 {
+			t.Errorf("losing dc1 leaves margin %d: the discovered voters, of unknown datacenter, were assumed to survive", dc.Margin)
+		}
+	}
+	if len(round.Assessment.Datacenters) != 1 {
+		t.Errorf("datacenters %+v, want dc1 alone", round.Assessment.Datacenters)
+	}
+}

@@ -76,7 +76,7 @@ func derive(r *Round, live *Membership) {
 // quorumMember is what the quorum math knows of the member.
 func (m *ProbedMember) quorumMember() quorum.Member {
 	return quorum.Member{
-		Name: m.Address, ID: m.ServerID, Datacenter: m.Datacenter,
+		Name: m.Address, ID: m.ServerID, Datacenter: m.Datacenter, DatacenterUnknown: m.Discovered,
 		Voter: m.Voter, Unplaced: m.Unplaced, Up: m.Up, Mode: m.Mode, Zxid: m.Zxid, ZxidKnown: m.ZxidKnown,
 		LeaderNotServing: m.LeaderNotServing, LeaderVoters: m.LeaderVoters, LeaderVotersAtMost: m.LeaderVotersAtMost,
 	}
