@@ -16,6 +16,7 @@ type sourceOptions struct {
 	zooCfg       string
 	ensembleName string
 	timeout      time.Duration
+	discover     string
 }
 
 func (s *sourceOptions) register(app *kingpin.Application) {
@@ -23,6 +24,8 @@ func (s *sourceOptions) register(app *kingpin.Application) {
 	app.Flag("zookeeper.servers", "One ensemble's members instead of a file: host:port[:observer][@datacenter],... (port 2181 when omitted), like ZK_HOSTS.").StringVar(&s.servers)
 	app.Flag("zookeeper.zoo-cfg", "Read one ensemble's members (server.N lines, groups and weights, its dynamic config file) from this zoo.cfg; a standalone server's zoo.cfg gives one member.").StringVar(&s.zooCfg)
 	app.Flag("zookeeper.ensemble", "Ensemble name for --zookeeper.servers, --zookeeper.zoo-cfg and a bare start.").Default(config.DefaultEnsembleName).StringVar(&s.ensembleName)
+	app.Flag("zookeeper.discover", "For --zookeeper.servers, --zookeeper.zoo-cfg and a bare start: conf probes every member the ensemble's own membership (conf) lists as well; off probes exactly the members given. A configuration file sets discover per ensemble.").
+		Default(config.DiscoverConf).EnumVar(&s.discover, config.DiscoverConf, config.DiscoverOff)
 	app.Flag("zookeeper.timeout", "Probe timeout per member, where the configuration sets none.").Default(config.DefaultTimeout.String()).DurationVar(&s.timeout)
 }
 
@@ -58,6 +61,9 @@ func (s *sourceOptions) load() (*config.Config, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if s.configFile == "" {
+		cfg.Ensembles[0].Discover = s.discover
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = s.timeout

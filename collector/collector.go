@@ -8,6 +8,7 @@ package collector
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"time"
 
@@ -118,7 +119,7 @@ func (w *writer) round(r *ensemble.Round) {
 				w.gauge(peerStateSpec, boolValue(m.ZabState == state), w.with(labels[:], state)...)
 			}
 		}
-		info := w.with(labels[:], m.Datacenter)
+		info := append(w.with(labels[:], m.Datacenter), strconv.FormatBool(m.Discovered))
 		for _, label := range w.infoLabels {
 			info = append(info, m.Labels[label])
 		}
@@ -134,6 +135,7 @@ func (w *writer) ensemble(r *ensemble.Round) {
 	if r.DNS != nil {
 		w.gauge(dnsOKSpec, boolValue(r.DNS.OK), name)
 	}
+	w.discovery(r)
 	w.gauge(votersSpec, float64(q.Voters), name)
 	w.gauge(observersSpec, float64(q.Observers), name)
 	w.gauge(quorumSizeSpec, float64(q.QuorumSize), name)
@@ -177,6 +179,25 @@ func (w *writer) ensemble(r *ensemble.Round) {
 	if timeout := r.VoterSet.MinSessionTimeout; timeout > 0 {
 		w.gauge(sessionTimeout, timeout.Seconds(), name)
 	}
+}
+
+// discovery writes what the ensemble's membership added to its members.
+func (w *writer) discovery(r *ensemble.Round) {
+	name := r.Ensemble.Name
+	d := r.Discovery
+	if d == nil {
+		return
+	}
+	for _, state := range ensemble.DiscoveryStates {
+		w.gauge(discoverySpec, boolValue(d.State == state), name, state)
+	}
+	w.gauge(discoveredSpec, float64(d.Members), name)
+	if d.State == ensemble.DiscoveryMembership {
+		for _, reason := range ensemble.SkipReasons {
+			w.gauge(discoverySkipSpec, float64(d.Skipped[reason]), name, reason)
+		}
+	}
+	w.gauge(disagreeingSpec, float64(len(r.Disagreeing)), name)
 }
 
 // member writes one member's metrics.

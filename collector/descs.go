@@ -92,7 +92,11 @@ var figureSpecs = []struct {
 
 // Per ensemble.
 var (
-	membersSpec        = ensembleGauge("members", "Members probed: configured, or given by the ensemble's DNS name.")
+	membersSpec        = ensembleGauge("members", "Members probed: configured, or given by the ensemble's DNS name, and those only its own membership (conf) lists; one per server id, however many names reach it.")
+	discoveredSpec     = ensembleGauge("members_discovered", "Members probed because the ensemble's own membership (conf) lists them, not the configuration (discover: conf).")
+	discoverySpec      = ensembleGauge("discovery", "How the members to probe are chosen; exactly one state is 1. membership: every member the ensemble's own membership lists. configuration: no membership is known (conf refused, not answered yet, or ZooKeeper 3.4), so only the configured members. off: discovery is turned off.", "state")
+	discoverySkipSpec  = ensembleGauge("discovery_skipped", "Servers of the ensemble's membership that discovery does not probe, by reason. limit: beyond max_discovered. unresolvable: the host of its client address does not resolve. no_client_address: neither its server line nor the answering member's conf gives a client (or, with TLS, secure) port.", "reason")
+	disagreeingSpec    = ensembleGauge("members_disagreeing", "Configured members whose own conf lists another ensemble's servers (none of its server lines is in the membership in force): a member of another ensemble listed by mistake. They are probed and logged, and left out of every figure.")
 	dnsOKSpec          = ensembleGauge("dns_lookup_ok", "For an ensemble whose members come from DNS: 1 if the last lookup of its name succeeded, 0 if it failed (the members it gave last are still probed).")
 	votersSpec         = ensembleGauge("voters", "Voters in the voter set in force (see voter_set_source), unseen ones included; weight-0 members never count.")
 	observersSpec      = ensembleGauge("observers", "Configured members that do not vote: observers, and members the ensemble does not count as voters.")
@@ -151,11 +155,11 @@ func impactHelp() string {
 // the configuration, so its descriptor is built per configuration.
 const (
 	memberInfoName = "zookeeper_member_info"
-	memberInfoHelp = "Configured facts about a member: datacenter and extra labels. Always 1."
+	memberInfoHelp = "Facts about a member: datacenter and extra labels as configured, and discovered=\"true\" for a member only the ensemble's own membership (conf) lists. Always 1."
 )
 
 func memberInfoSpec(extraLabels []string) *Spec {
-	labels := append(append(append([]string{}, memberLabels...), "datacenter"), extraLabels...)
+	labels := append(append(append([]string{}, memberLabels...), "datacenter", "discovered"), extraLabels...)
 	return &Spec{Name: memberInfoName, Type: prometheus.GaugeValue, Labels: labels, Help: memberInfoHelp,
 		desc: prometheus.NewDesc(memberInfoName, memberInfoHelp, labels, nil), index: len(specs)}
 }
@@ -168,5 +172,5 @@ func Specs() []Spec {
 		out = append(out, *s)
 	}
 	return append(out, Spec{Name: memberInfoName, Type: prometheus.GaugeValue,
-		Labels: append(append([]string{}, memberLabels...), "datacenter", "<configured labels>"), Help: memberInfoHelp})
+		Labels: append(append([]string{}, memberLabels...), "datacenter", "discovered", "<configured labels>"), Help: memberInfoHelp})
 }

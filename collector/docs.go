@@ -16,7 +16,7 @@ func WriteMetricsDoc(w io.Writer, own []Spec) error {
 	var b strings.Builder
 	b.WriteString("# Metrics\n\n")
 	b.WriteString("Generated from the exporter's metric descriptors (`go test . -run TestMetricsDoc -update`); a test fails when it is stale.\n")
-	b.WriteString("Every member metric has the labels `ensemble`, `member` (host:port as configured), `role` (configured `voter`/`observer`) and `server_id` (configured or learned; \"\" until known).\n\n")
+	b.WriteString("Every member metric has the labels `ensemble`, `member` (host:port as configured, or as the ensemble's membership gives it for a discovered member), `role` (configured `voter`/`observer`, or the membership's) and `server_id` (configured or learned; \"\" until known).\n\n")
 	table(&b, Specs())
 	b.WriteString("\n## The exporter's own metrics\n\nOn `/metrics` only, not on `/probe`.\n\n")
 	table(&b, own)

@@ -83,7 +83,11 @@ func TestLogEvents(t *testing.T) {
 		states map[string]string
 		want   []string // "level message member-or-detail"
 	}{
-		{name: "first round, healthy: nothing", states: fiveStates(nil)},
+		{
+			// srvr only: no conf, so no membership to discover members from.
+			name: "first round, healthy: only how members are chosen", states: fiveStates(nil),
+			want: []string{"INFO discovery: no membership known (conf refused, not answered, or ZooKeeper 3.4): probing the configured members only "},
+		},
 		{name: "same again: nothing", states: fiveStates(nil)},
 		{name: "a follower stops", states: fiveStates(map[string]string{"127.0.0.1:3": ""}), want: []string{"WARN member left 127.0.0.1:3"}},
 		{name: "it stays down: debug only", states: fiveStates(map[string]string{"127.0.0.1:3": ""}), want: []string{"DEBUG member down 127.0.0.1:3"}},

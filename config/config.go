@@ -59,6 +59,13 @@ type Ensemble struct {
 	Oracle bool `yaml:"oracle"`
 	// DNS, when set, gives the members instead of listing them.
 	DNS *DNSConfig `yaml:"dns"`
+	// Discover says whether the members the ensemble's own membership
+	// (conf) lists are probed too: DiscoverConf (the default, "") or
+	// DiscoverOff (exactly the configured members).
+	Discover string `yaml:"discover"`
+	// MaxDiscovered bounds the members discovery adds; 0 means
+	// DefaultMaxDiscovered.
+	MaxDiscovered int `yaml:"max_discovered"`
 
 	// Standalone is set when the ensemble's zoo.cfg makes one server that
 	// runs alone (no server.N lines, or one voter while standaloneEnabled
@@ -101,8 +108,33 @@ type Member struct {
 	// and weight 0 are meaningful.
 	Group  *int `yaml:"group"`
 	Weight *int `yaml:"weight"`
+	// Discovered is set on members the ensemble's membership listed, not
+	// the configuration.
+	Discovered bool `yaml:"-"`
 
 	line int
+}
+
+// Discovery settings of an ensemble.
+const (
+	DiscoverConf = "conf"
+	DiscoverOff  = "off"
+	// DefaultMaxDiscovered bounds the members discovery adds to an
+	// ensemble: ZooKeeper ensembles have a handful of voters and a few
+	// observers, so more is a conf listing someone else's servers.
+	DefaultMaxDiscovered = 32
+)
+
+// Discovers reports whether the members the ensemble's membership lists
+// are probed too.
+func (e *Ensemble) Discovers() bool { return e.Discover != DiscoverOff }
+
+// DiscoveryLimit is the most members discovery adds to the ensemble.
+func (e *Ensemble) DiscoveryLimit() int {
+	if e.MaxDiscovered > 0 {
+		return e.MaxDiscovered
+	}
+	return DefaultMaxDiscovered
 }
 
 // TLSConfig is the client side of a member's secureClientPort.

@@ -83,6 +83,15 @@ func TestSchemaStaysStrict(t *testing.T) {
 			want: []string{"zk.yml:3:", `unknown key "standalone"`},
 		},
 		{
+			name: "discover neither conf nor off",
+			yaml: "ensembles:\n  - name: a\n    discover: dns\n    max_discovered: -1\n    members: [{address: h:1}]\n",
+			want: []string{"zk.yml:2:", `ensemble "a": discover "dns" is neither conf nor off`, `max_discovered -1 is negative`},
+		},
+		{
+			name: "discover off",
+			yaml: "ensembles:\n  - name: a\n    discover: off\n    max_discovered: 5\n    members: [{address: h:1}]\n",
+		},
+		{
 			name: "merge keys and anchors",
 			yaml: "ensembles:\n  - name: a\n    members:\n      - &m {address: h:1, datacenter: dc1}\n" +
 				"      - {<<: *m, address: h:2}\n      - {<<: *m, address: h:3}\n",

@@ -17,7 +17,7 @@ import (
 var reservedLabels = map[string]bool{
 	"ensemble": true, "member": true, "role": true, "server_id": true,
 	"datacenter": true, "mode": true, "version": true, "command": true,
-	"reason": true, "job": true, "instance": true,
+	"reason": true, "job": true, "instance": true, "discovered": true,
 }
 
 var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
@@ -110,6 +110,14 @@ func (c *Config) validateEnsemble(ensemble *Ensemble, report reporter) {
 		if (ensemble.TLS.CertFile == "") != (ensemble.TLS.KeyFile == "") {
 			report(ensemble.line, "ensemble %q: tls: cert_file and key_file go together", ensemble.Name)
 		}
+	}
+	switch ensemble.Discover {
+	case "", DiscoverConf, DiscoverOff:
+	default:
+		report(ensemble.line, "ensemble %q: discover %q is neither %s nor %s", ensemble.Name, ensemble.Discover, DiscoverConf, DiscoverOff)
+	}
+	if ensemble.MaxDiscovered < 0 {
+		report(ensemble.line, "ensemble %q: max_discovered %d is negative", ensemble.Name, ensemble.MaxDiscovered)
 	}
 	if ensemble.AdminPort < 0 || ensemble.AdminPort > 65535 {
 		report(ensemble.line, "ensemble %q: admin_port %d is not a port", ensemble.Name, ensemble.AdminPort)

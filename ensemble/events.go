@@ -18,6 +18,7 @@ func LogEvents(logger *slog.Logger) func(previous, current *Round) {
 			logger.Log(context.Background(), level, msg, append([]any{"ensemble", current.Ensemble.Name}, attrs...)...)
 		}
 		logMembers(log, previous, current)
+		logDiscovery(log, previous, current)
 		logLeader(log, previous, current)
 		logQuorum(log, previous, current)
 		logVoterSet(log, previous, current)
@@ -47,6 +48,39 @@ func logMembers(log logFunc, previous, current *Round) {
 		case !m.Up:
 			log(slog.LevelDebug, "member down", append(attrs, "reason", m.Reason, "err", m.Err)...)
 		}
+	}
+}
+
+// logDiscovery logs the members the ensemble's membership adds or drops,
+// and once per change when no membership is known to discover from.
+func logDiscovery(log logFunc, previous, current *Round) {
+	before, now := map[string]bool{}, map[string]bool{}
+	if previous != nil {
+		for _, m := range previous.Members {
+			before[m.Address] = true
+		}
+	}
+	for _, m := range current.Members {
+		now[m.Address] = true
+		if m.Discovered && !before[m.Address] {
+			log(slog.LevelInfo, "member discovered", "member", m.Address, "role", m.Role, "server_id", serverIDText(m.ServerID), "up", m.Up, "mode", string(m.Mode))
+		}
+	}
+	if previous != nil {
+		for _, m := range previous.Members {
+			if m.Discovered && !now[m.Address] {
+				log(slog.LevelInfo, "member no longer in the membership: not probed any more", "member", m.Address, "server_id", serverIDText(m.ServerID))
+			}
+		}
+	}
+	state := func(r *Round) string {
+		if r == nil || r.Discovery == nil {
+			return ""
+		}
+		return r.Discovery.State
+	}
+	if state(current) == DiscoveryConfiguration && state(previous) != DiscoveryConfiguration {
+		log(slog.LevelInfo, "discovery: no membership known (conf refused, not answered, or ZooKeeper 3.4): probing the configured members only")
 	}
 }
 

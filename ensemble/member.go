@@ -61,6 +61,12 @@ type ProbedMember struct {
 	Err      error
 	Reason   string
 	Duration time.Duration
+	// Aliases are the other configured names of the same server (same
+	// server id), probed and counted as this one.
+	Aliases []string
+	// Disagrees says how the member's own conf lists another ensemble's
+	// servers; such a member is left out of the round's figures.
+	Disagrees string
 }
 
 // Figure names one of a member's numbers.

@@ -23,8 +23,11 @@ import (
 // Defaults for Options' zero fields.
 const (
 	// DefaultConfRefresh is how often the ensemble's membership (conf) is
-	// read again when no election or reconfiguration calls for it sooner.
-	DefaultConfRefresh = 5 * time.Minute
+	// read again when no election or reconfiguration calls for it sooner:
+	// one word per ensemble, so that a reconfiguration that changes
+	// neither the leader nor the voters' count (a role swap) shows within
+	// a minute.
+	DefaultConfRefresh = 30 * time.Second
 	// MinProbeLimit and MaxProbeLimit bound the default number of members
 	// probed at once; between them it is a quarter of the members, so that
 	// every member is probed within four round trips. More at once buys

@@ -13,7 +13,7 @@ import (
 // published; readers share it.
 type Round struct {
 	Ensemble *config.Ensemble
-	Members  []*ProbedMember // in configuration order
+	Members  []*ProbedMember // in configuration order, then those discovered by server id
 	Time     time.Time
 	// Partial: a scrape's deadline came before every member had answered;
 	// the missing members are down with ReasonDeadline.
@@ -29,6 +29,11 @@ type Round struct {
 	// DNS is how the lookup of the ensemble's DNS name went; nil when its
 	// members are configured.
 	DNS *DNSStatus
+	// Discovery is what the ensemble's membership added to the members.
+	Discovery *DiscoveryStatus
+	// Disagreeing are members whose own conf lists another ensemble's
+	// servers: probed, reported, and left out of Members and the figures.
+	Disagreeing []*ProbedMember
 }
 
 // Quorum is the round's quorum state.
@@ -71,7 +76,7 @@ func derive(r *Round, live *Membership) {
 // quorumMember is what the quorum math knows of the member.
 func (m *ProbedMember) quorumMember() quorum.Member {
 	return quorum.Member{
-		Name: m.Address, ID: m.ServerID, Datacenter: m.Datacenter,
+		Name: m.Address, ID: m.ServerID, Datacenter: m.Datacenter, DatacenterUnknown: m.Discovered,
 		Voter: m.Voter, Unplaced: m.Unplaced, Up: m.Up, Mode: m.Mode, Zxid: m.Zxid, ZxidKnown: m.ZxidKnown,
 		LeaderNotServing: m.LeaderNotServing, LeaderVoters: m.LeaderVoters, LeaderVotersAtMost: m.LeaderVotersAtMost,
 	}

@@ -30,8 +30,18 @@ type tracker struct {
 	availability Availability
 	elections    Elections
 	serverIDs    map[string]int // learned from the membership, by address
-	membership   *Membership
-	confTries    confTries
+	// ownIDs records when a member's server id was learned from its own
+	// conf, by address: such an id is checked again (pods swap addresses).
+	ownIDs     map[string]time.Time
+	membership *Membership
+	// membershipConf is the conf answer the membership came from: its
+	// ports place the members discovery adds.
+	membershipConf *zk.Conf
+	discovered     discovered
+	// disagreeing names, by address, members whose own conf lists another
+	// ensemble's servers, and how.
+	disagreeing map[string]string
+	confTries   confTries
 	// confAllowed records, by member address, whether its whitelist lets
 	// conf through, for the members asked so far.
 	confAllowed map[string]bool
@@ -45,7 +55,7 @@ type tracker struct {
 }
 
 func newTracker(name string) *tracker {
-	return &tracker{name: name, serverIDs: map[string]int{}, confAllowed: map[string]bool{}, saidObserver: map[string]bool{}}
+	return &tracker{name: name, serverIDs: map[string]int{}, ownIDs: map[string]time.Time{}, confAllowed: map[string]bool{}, disagreeing: map[string]string{}, saidObserver: map[string]bool{}}
 }
 
 func (t *tracker) currentSetup() *setup {
@@ -68,10 +78,11 @@ type flight struct {
 	done    chan struct{}
 	result  *Round // set before done closes
 
-	mu      sync.Mutex
-	setup   *setup          // nil until the members are known
-	dns     *DNSStatus      // nil unless the members come from DNS
-	members []*ProbedMember // nil until that member's probe ends
+	mu        sync.Mutex
+	setup     *setup     // nil until the members are known
+	dns       *DNSStatus // nil unless the members come from DNS
+	discovery *DiscoveryStatus
+	members   []*ProbedMember // nil until that member's probe ends
 }
 
 // roundGroup runs at most one round at a time.
@@ -107,33 +118,86 @@ func (r *Registry) start(t *tracker, slots chan struct{}) *flight {
 		// A DNS lookup runs here, not under the round group's lock: a
 		// scrape that cannot wait for it gets the members of the last one.
 		r.resolveDNS(t, base)
-		s, dns := r.withDNSMembers(t, base)
+		s, dns, discovery := r.members(t, base)
 		f.mu.Lock()
-		f.setup, f.dns, f.members = s, dns, make([]*ProbedMember, len(s.ensemble.Members))
+		f.setup, f.dns, f.discovery, f.members = s, dns, discovery, make([]*ProbedMember, len(s.ensemble.Members))
 		f.mu.Unlock()
-		var wg sync.WaitGroup
-		for i, member := range s.ensemble.Members {
-			// A slot first, then the goroutine: members waiting for a slot
-			// cost no goroutine (a thousand stacks, at scale).
-			slots <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-slots }()
-				probed := r.probeMember(s, member)
-				f.mu.Lock()
-				f.members[i] = probed
-				f.mu.Unlock()
-			})
-		}
-		wg.Wait()
+		r.probeAll(f, s, slots, 0)
 		if r.configured(s.ensemble.Name, "") {
 			r.metrics.probeRounds.WithLabelValues(s.ensemble.Name).Inc()
 		}
 		r.refreshMembership(t, s, f.members)
+		r.probeNewlyListed(t, f, slots)
 		f.result = r.complete(t, f)
 		t.rounds.finish()
 		close(f.done)
 	}()
 	return f
+}
+
+// probeAll probes the setup's members from index from on into f.members.
+func (r *Registry) probeAll(f *flight, s *setup, slots chan struct{}, from int) {
+	var wg sync.WaitGroup
+	for i, member := range s.ensemble.Members[from:] {
+		// A slot first, then the goroutine: members waiting for a slot
+		// cost no goroutine (a thousand stacks, at scale).
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			probed := r.probeMember(s, member)
+			f.mu.Lock()
+			f.members[from+i] = probed
+			f.mu.Unlock()
+		})
+	}
+	wg.Wait()
+}
+
+// probeNewlyListed brings the round up to the membership just read: the
+// members it lists that were not probed yet are probed now, and those it
+// no longer lists are dropped, so that a start with one member's address
+// shows the whole ensemble in its first round, and a reconfiguration in
+// the round that reads it.
+func (r *Registry) probeNewlyListed(t *tracker, f *flight, slots chan struct{}) {
+	next, _, discovery := r.members(t, f.base)
+	f.mu.Lock()
+	probed := make(map[string]*ProbedMember, len(f.members))
+	for _, m := range f.members {
+		probed[m.Address] = m
+	}
+	var members []*ProbedMember
+	var fresh []*config.Member
+	for _, member := range next.ensemble.Members {
+		if m := probed[member.Address]; m != nil {
+			members = append(members, m)
+		} else {
+			fresh = append(fresh, member)
+		}
+	}
+	if len(fresh) == 0 && len(members) == len(f.members) {
+		f.mu.Unlock()
+		return
+	}
+	// Already probed members first, in their order; the new ones after.
+	kept := *next.ensemble
+	kept.Members = make([]*config.Member, 0, len(members)+len(fresh))
+	for _, m := range members {
+		kept.Members = append(kept.Members, m.Member)
+	}
+	from := len(kept.Members)
+	kept.Members = append(kept.Members, fresh...)
+	s := &setup{ensemble: &kept, client: next.client, timeout: next.timeout, fingerprint: next.fingerprint}
+	f.setup, f.discovery, f.members = s, discovery, append(members, make([]*ProbedMember, len(fresh))...)
+	f.mu.Unlock()
+	r.probeAll(f, s, slots, from)
+}
+
+// members is the setup with every member to probe: the configured ones
+// or DNS's, then those only the ensemble's membership lists.
+func (r *Registry) members(t *tracker, base *setup) (*setup, *DNSStatus, *DiscoveryStatus) {
+	s, dns := r.withDNSMembers(t, base)
+	s, discovery := r.withDiscovered(t, s)
+	return s, dns, discovery
 }
 
 // probeMember probes one member within its timeout.
@@ -159,7 +223,7 @@ func (r *Registry) recordError(ensemble, member, word string, err error) {
 // complete derives and publishes a round whose every member has answered.
 func (r *Registry) complete(t *tracker, f *flight) *Round {
 	round := r.assemble(t, f.setup, f.members, f.started)
-	round.DNS = f.dns
+	round.DNS, round.Discovery = f.dns, f.discovery
 	t.publishing.Lock()
 	defer t.publishing.Unlock()
 	t.mu.Lock()
@@ -178,9 +242,9 @@ func (r *Registry) complete(t *tracker, f *flight) *Round {
 // with ReasonDeadline. The availability is the last complete round's.
 func (r *Registry) partial(t *tracker, f *flight) *Round {
 	f.mu.Lock()
-	s, dns, probed := f.setup, f.dns, f.members
+	s, dns, discovery, probed := f.setup, f.dns, f.discovery, f.members
 	if s == nil { // still looking the members up
-		s, dns = r.withDNSMembers(t, f.base)
+		s, dns, discovery = r.members(t, f.base)
 		probed = make([]*ProbedMember, len(s.ensemble.Members))
 	}
 	members := make([]*ProbedMember, len(probed))
@@ -195,7 +259,7 @@ func (r *Registry) partial(t *tracker, f *flight) *Round {
 	}
 	f.mu.Unlock()
 	round := r.assemble(t, s, members, f.started)
-	round.Partial, round.DNS = true, dns
+	round.Partial, round.DNS, round.Discovery = true, dns, discovery
 	t.mu.Lock()
 	round.Availability, round.Elections = t.availability, t.elections
 	t.mu.Unlock()
@@ -207,8 +271,8 @@ func (r *Registry) partial(t *tracker, f *flight) *Round {
 func (r *Registry) assemble(t *tracker, s *setup, members []*ProbedMember, started time.Time) *Round {
 	t.mu.Lock()
 	live := t.membership
-	round := &Round{Ensemble: s.ensemble, Time: started, Members: make([]*ProbedMember, len(members))}
-	for i, m := range members {
+	round := &Round{Ensemble: s.ensemble, Time: started, Members: make([]*ProbedMember, 0, len(members))}
+	for _, m := range members {
 		copied := *m
 		if copied.ServerID == 0 {
 			copied.ServerID = t.serverIDs[m.Address]
@@ -227,9 +291,15 @@ func (r *Registry) assemble(t *tracker, s *setup, members []*ProbedMember, start
 			}
 			copied.Allowed[wordConf] = allowed
 		}
-		round.Members[i] = &copied
+		if why, foreign := t.disagreeing[m.Address]; foreign && copied.ServerID == 0 {
+			copied.Disagrees = why
+			round.Disagreeing = append(round.Disagreeing, &copied)
+			continue
+		}
+		round.Members = append(round.Members, &copied)
 	}
 	t.mu.Unlock()
+	round.Members = oneMemberPerServer(round.Members)
 	derive(round, live)
 	return round
 }
@@ -240,5 +310,19 @@ func (r *Registry) configured(ensemble, member string) bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	e := r.config.Ensemble(ensemble)
-	return e != nil && (member == "" || e.DNS != nil || e.Member(member) != nil)
+	if e == nil || member == "" || e.DNS != nil || e.Member(member) != nil {
+		return e != nil
+	}
+	t := r.trackers[ensemble]
+	if t == nil {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, m := range t.discovered.members {
+		if m.Address == member {
+			return true
+		}
+	}
+	return false
 }

@@ -303,8 +303,9 @@ func (a *Assessment) blocker(members []Member, i int, opts Options) string {
 // any: an unlabelled ensemble is taken to live in one place. Once some
 // members are labelled, the unlabelled ones form datacenter "": assuming
 // they would survive any loss could overstate the margin, the dangerous way.
-// Voters no member stands for (unseen) are in no datacenter the exporter
-// knows: they are counted as lost with every datacenter, for the same reason.
+// Voters no member stands for (unseen), and members of unknown datacenter,
+// are in no datacenter the exporter knows: they are counted as lost with
+// every datacenter, for the same reason.
 func datacenterMargins(e *evaluation, members []Member) []DatacenterMargin {
 	labelled := false
 	for _, m := range members {
@@ -315,7 +316,14 @@ func datacenterMargins(e *evaluation, members []Member) []DatacenterMargin {
 	}
 	lost := map[string]map[int]bool{}
 	voters := map[string]int{}
+	unknown := map[int]bool{}
 	for _, m := range members {
+		if m.DatacenterUnknown {
+			if m.Voter {
+				unknown[m.ID] = true
+			}
+			continue
+		}
 		if lost[m.Datacenter] == nil {
 			lost[m.Datacenter] = map[int]bool{}
 		}
@@ -331,6 +339,9 @@ func datacenterMargins(e *evaluation, members []Member) []DatacenterMargin {
 			if !standFor[id] {
 				ids[id] = true
 			}
+		}
+		for id := range unknown {
+			ids[id] = true
 		}
 		margins = append(margins, DatacenterMargin{Datacenter: name, Voters: voters[name], Margin: e.marginWithout(ids)})
 	}

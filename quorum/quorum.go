@@ -17,6 +17,9 @@ type Member struct {
 	// an id of its own that no server has.
 	ID         int
 	Datacenter string
+	// DatacenterUnknown: the member's datacenter is not known (only the
+	// ensemble's membership lists it): it is lost with every datacenter.
+	DatacenterUnknown bool
 	// Voter: the member votes in the voter set in force. The caller decides,
 	// from the ensemble's own voter set when it is known.
 	Voter bool

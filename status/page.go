@@ -151,7 +151,7 @@ ul.details { margin: .5rem 0 0; padding-left: 1.2rem; }
 <thead><tr><th>Member</th><th>Role</th><th>DC</th><th>Mode</th><th>Zxid</th><th>Latency avg/max</th><th>Serving</th><th>Caught up</th><th>Safe to stop</th></tr></thead>
 <tbody>{{range .Members}}
 <tr data-member="{{.Member}}" data-safe="{{yesno .SafeToStop}}" data-caught-up="{{yesno .CaughtUp}}">
-<td class="member mono" data-label="Member">{{.Member}}{{if .ServerID}} ({{.ServerID}}){{end}}</td>
+<td class="member mono" data-label="Member">{{.Name}}</td>
 <td data-label="Role">{{.Role}}</td>
 <td data-label="DC">{{dash .Datacenter}}</td>
 <td data-label="Mode">{{.ModeText}}</td>

@@ -74,6 +74,12 @@ func (e Ensemble) details() []string {
 	for _, advice := range e.Advice {
 		lines = append(lines, "advice: "+advice)
 	}
+	if e.Discovery == "configuration" {
+		lines = append(lines, "members: the configured ones only, no membership known (conf refused, not answered, or ZooKeeper 3.4)")
+	}
+	for _, member := range e.Disagreeing {
+		lines = append(lines, "left out, of another ensemble: "+member)
+	}
 	if e.UnavailableSince != nil {
 		lines = append(lines, "no quorum since "+e.UnavailableSince.Format("15:04:05"))
 	}
@@ -127,6 +133,25 @@ func (m Member) safeText() string {
 
 var tableHeader = []string{"MEMBER", "ROLE", "DC", "MODE", "ZXID", "LATENCY avg/max", "SERVING", "CAUGHT UP", "SAFE TO STOP"}
 
+// Name is the member's address with its server id, whether it was
+// discovered, and its other names.
+func (m Member) Name() string {
+	var notes []string
+	if m.ServerID != "" {
+		notes = append(notes, m.ServerID)
+	}
+	if m.Discovered {
+		notes = append(notes, "discovered")
+	}
+	if len(m.Aliases) > 0 {
+		notes = append(notes, "also "+strings.Join(m.Aliases, ", "))
+	}
+	if len(notes) == 0 {
+		return m.Member
+	}
+	return m.Member + " (" + strings.Join(notes, ", ") + ")"
+}
+
 func (m Member) cells() []cell {
 	mode := cell{text: m.ModeText()}
 	switch {
@@ -147,11 +172,7 @@ func (m Member) cells() []cell {
 	if !m.SafeToStop {
 		safe.color = red
 	}
-	id := m.Member
-	if m.ServerID != "" {
-		id += " (" + m.ServerID + ")"
-	}
-	return []cell{{text: id}, {text: m.Role}, {text: orDash(m.Datacenter)}, mode, {text: orDash(m.Zxid)}, {text: m.latencyText()}, serving, caughtUp, safe}
+	return []cell{{text: m.Name()}, {text: m.Role}, {text: orDash(m.Datacenter)}, mode, {text: orDash(m.Zxid)}, {text: m.latencyText()}, serving, caughtUp, safe}
 }
 
 // WriteTable writes one table per ensemble, with colour when color is set.
@@ -234,11 +255,15 @@ func WritePlain(w io.Writer, report Report) error {
 		}
 		b.WriteString(strings.Join(fields, " ") + "\n")
 		for _, m := range e.Members {
+			discovered := ""
+			if m.Discovered { // only then, so that configured members' lines stay as they were
+				discovered = " " + pair("discovered", "yes")
+			}
 			b.WriteString(strings.Join([]string{
 				pair("ensemble", e.Name), pair("member", m.Member), pair("server_id", m.ServerID), pair("role", m.Role),
 				pair("datacenter", m.Datacenter), pair("mode", m.Mode), pair("up", yesNo(m.Up)), pair("down_reason", m.DownReason), pair("zxid", m.Zxid), pair("latency", m.latencyText()),
 				pair("serving", yesNo(m.Serving)), pair("caught_up", yesNo(m.CaughtUp)), pair("safe_to_stop", yesNo(m.SafeToStop)), pair("impact", m.StopImpact), pair("reason", m.Reason),
-			}, " ") + "\n")
+			}, " ") + discovered + "\n")
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -52,6 +52,13 @@ type Ensemble struct {
 	Datacenters         []Datacenter `json:"datacenters"`
 	Advice              []string     `json:"advice"`
 	Members             []Member     `json:"members"`
+	// Discovery says how the members were chosen: "membership" (every
+	// member the ensemble's own membership lists), "configuration" (no
+	// membership known: only the configured ones) or "off".
+	Discovery string `json:"discovery,omitempty"`
+	// Disagreeing are configured members whose own conf lists another
+	// ensemble's servers, with how; they are left out of the figures.
+	Disagreeing []string `json:"disagreeing,omitempty"`
 }
 
 // Datacenter is the margin left if the datacenter were lost.
@@ -86,6 +93,10 @@ type Member struct {
 	SafeToStop     bool   `json:"safe_to_stop"`
 	StopImpact     string `json:"stop_impact"`
 	Reason         string `json:"reason"`
+	// Discovered: only the ensemble's own membership lists the member.
+	Discovered bool `json:"discovered"`
+	// Aliases are other configured names of the same server.
+	Aliases []string `json:"aliases,omitempty"`
 }
 
 // FromRound turns one probe round into an Ensemble.
@@ -117,11 +128,18 @@ func FromRound(r *ensemble.Round) Ensemble {
 	for _, dc := range a.Datacenters {
 		e.Datacenters = append(e.Datacenters, Datacenter{Name: dc.Datacenter, Voters: dc.Voters, LossMargin: dc.Margin})
 	}
+	if r.Discovery != nil {
+		e.Discovery = r.Discovery.State
+	}
+	for _, m := range r.Disagreeing {
+		e.Disagreeing = append(e.Disagreeing, m.Address+": "+m.Disagrees)
+	}
 	for i, m := range r.Members {
 		row := Member{
 			Member: m.Address, Role: m.Role, Datacenter: m.Datacenter,
 			ServerID: m.ServerIDLabel(), Mode: string(m.Mode), Up: m.Up, Serving: m.Mode.Serving(),
 			DownReason: m.Reason, SafeToStop: a.Members[i].Safe, StopImpact: string(a.Members[i].Impact), Reason: a.Members[i].Reason,
+			Discovered: m.Discovered, Aliases: m.Aliases,
 		}
 		row.CaughtUp, row.CaughtUpReason = r.CaughtUp(i), r.CaughtUpReason(i)
 		if m.Err != nil && !m.Up {

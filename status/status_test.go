@@ -195,3 +195,30 @@ func TestHandler(t *testing.T) {
 		})
 	}
 }
+
+// A discovered member is marked in the table, the page and plain output,
+// and a server's other names are shown with it.
+func TestDiscoveredMemberShown(t *testing.T) {
+	tests := []struct {
+		member Member
+		want   string
+	}{
+		{Member{Member: "a:1", ServerID: "3", Discovered: true}, "a:1 (3, discovered)"},
+		{Member{Member: "a:1", ServerID: "2", Aliases: []string{"b:1"}}, "a:1 (2, also b:1)"},
+		{Member{Member: "a:1"}, "a:1"},
+	}
+	for _, test := range tests {
+		if got := test.member.Name(); got != test.want {
+			t.Errorf("%+v: %q, want %q", test.member, got, test.want)
+		}
+	}
+	report := sample()
+	report.Ensembles[0].Members[3].Discovered = true
+	var plain bytes.Buffer
+	if err := WritePlain(&plain, report); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plain.String(), "member="+report.Ensembles[0].Members[3].Member+" ") || strings.Count(plain.String(), "discovered=yes") != 1 {
+		t.Errorf("plain output does not mark the one discovered member:\n%s", plain.String())
+	}
+}

@@ -383,6 +383,19 @@ func pollUntil(t *testing.T, what string, check func() (bool, string)) {
 	}
 }
 
+// aFollower returns a voter that is not the leader.
+func aFollower(t *testing.T, cluster *zkcluster.Cluster) (follower, leader *zkcluster.Member) {
+	t.Helper()
+	leader = cluster.LeaderT(t)
+	for _, member := range cluster.Voters() {
+		if member.ID != leader.ID {
+			return member, leader
+		}
+	}
+	t.Fatal("no follower")
+	return nil, nil
+}
+
 // killFollower SIGKILLs a running voter that is not the leader.
 func killFollower(t *testing.T, cluster *zkcluster.Cluster) *zkcluster.Member {
 	t.Helper()

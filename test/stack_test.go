@@ -397,3 +397,29 @@ func inhibited(base, ensemble, source, target string, count int) func() (bool, s
 		return true, state
 	}
 }
+
+// noCriticalSince waits until Prometheus holds the margin for the ensemble
+// and has evaluated the rules a few times since, then finds no critical
+// alert for it, pending or firing.
+func noCriticalSince(t *testing.T, prometheus, ensemble string, margin int) {
+	t.Helper()
+	query := fmt.Sprintf(`zookeeper_ensemble_quorum_margin{job="zookeeper",ensemble=%q}`, ensemble)
+	pollUntil(t, fmt.Sprintf("%s's margin %d in Prometheus", ensemble, margin), func() (bool, string) {
+		value, err := prometheusQuery(prometheus, query)
+		return err == nil && value == fmt.Sprint(margin), fmt.Sprintf("%s = %q, %v", query, value, err)
+	})
+	seen := time.Now()
+	pollUntil(t, "three rule evaluations since", func() (bool, string) {
+		last, err := lastEvaluation(prometheus, "zookeeper-quorum", "zookeeper-members")
+		return err == nil && last.After(seen.Add(3*time.Second)), fmt.Sprintf("last evaluation %v, %v", last, err)
+	})
+	alerts, err := prometheusAlerts(prometheus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, alert := range alerts {
+		if alert.Labels["ensemble"] == ensemble && alert.Labels["severity"] == "critical" {
+			t.Errorf("margin %d, yet %s is %s", margin, alert, alert.State)
+		}
+	}
+}

@@ -99,14 +99,7 @@ func TestSeedStory(t *testing.T) {
 	})
 
 	t.Run("a frozen follower: the scrape answers in time, that member is down", func(t *testing.T) {
-		leader := cluster.LeaderT(t)
-		var frozen *zkcluster.Member
-		for _, member := range cluster.Voters() {
-			if member.ID != leader.ID {
-				frozen = member
-				break
-			}
-		}
+		frozen, leader := aFollower(t, cluster)
 		if err := cluster.Freeze(frozen.ID); err != nil {
 			t.Fatal(err)
 		}

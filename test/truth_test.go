@@ -378,11 +378,13 @@ func newCutoff(t *testing.T, cluster *zkcluster.Cluster) *cutoff {
 func writeTruthConfig(t *testing.T, reconfig *zkcluster.Cluster, cut *cutoff) string {
 	t.Helper()
 	var config strings.Builder
-	fmt.Fprintf(&config, "timeout: 1s\nensembles:\n  - name: %s\n    members:\n", reconfigEnsemble)
+	// Discovery off: the story is the arithmetic of voters the exporter
+	// is not given (with discovery, it would probe them).
+	fmt.Fprintf(&config, "timeout: 1s\nensembles:\n  - name: %s\n    discover: off\n    members:\n", reconfigEnsemble)
 	for _, member := range reconfig.Voters() {
 		fmt.Fprintf(&config, "      - {address: %q}\n", member.ClientAddr)
 	}
-	fmt.Fprintf(&config, "  - name: %s\n    members:\n", cutoffEnsemble)
+	fmt.Fprintf(&config, "  - name: %s\n    discover: off\n    members:\n", cutoffEnsemble)
 	for _, member := range cut.cluster.Members() {
 		address := member.ClientAddr
 		if member.ID == cut.unseen.ID {
@@ -492,25 +494,7 @@ func alertIn(prometheus, ensemble, alertname, state string) func() (bool, string
 func noCriticalAlert(t *testing.T, prometheus string, started time.Time) {
 	t.Helper()
 	for _, name := range []string{reconfigEnsemble, cutoffEnsemble} {
-		query := fmt.Sprintf(`max(zookeeper_ensemble_quorum_margin{job="zookeeper",ensemble=%q})`, name)
-		pollUntil(t, name+"'s margin 1 in Prometheus", func() (bool, string) {
-			value, err := prometheusQuery(prometheus, query)
-			return err == nil && value == "1", fmt.Sprintf("%s = %q, %v", query, value, err)
-		})
-	}
-	seen := time.Now()
-	pollUntil(t, "three rule evaluations on margin 1", func() (bool, string) {
-		last, err := lastEvaluation(prometheus, "zookeeper-quorum", "zookeeper-members")
-		return err == nil && last.After(seen.Add(3*time.Second)), fmt.Sprintf("last evaluation %v, %v", last, err)
-	})
-	alerts, err := prometheusAlerts(prometheus)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, alert := range alerts {
-		if alert.Labels["severity"] == "critical" && (alert.Labels["ensemble"] == reconfigEnsemble || alert.Labels["ensemble"] == cutoffEnsemble) {
-			t.Errorf("margin 1, yet %s is %s", alert, alert.State)
-		}
+		noCriticalSince(t, prometheus, name, 1)
 	}
 	window := int((time.Since(started) + time.Minute).Seconds())
 	fired := fmt.Sprintf(`last_over_time(ALERTS{severity="critical",alertstate="firing",ensemble=%q}[%ds])`, cutoffEnsemble, window)

@@ -100,6 +100,11 @@ type Options struct {
 	// needs) also wants NettyJars.
 	ExtraClasspath []string
 
+	// ClientPorts maps a member id to a fixed client port instead of a free
+	// one, e.g. ZooKeeper's default 2181 for a test of a start without
+	// flags; the caller makes sure it is free.
+	ClientPorts map[int]int
+
 	// LogOutput, if set, also receives every member's log, each line
 	// prefixed with "zk<id> ". The log is always written to LogPath too.
 	LogOutput io.Writer
@@ -252,6 +257,9 @@ func start(ctx context.Context, opts Options, inst *install) (_ *Cluster, err er
 		return nil, err
 	}
 	for i := range n {
+		if port, fixed := opts.ClientPorts[i+1]; fixed {
+			ports[4*i] = port
+		}
 		c.members = append(c.members, c.newMember(i+1, i+1 > opts.Voters, ports[4*i:4*i+4]))
 	}
 	membership := c.membershipLines(c.members, opts.Reconfig)
