@@ -213,23 +213,36 @@ func (r *Registry) withDiscovered(t *tracker, s *setup) (*setup, *DiscoveryStatu
 	return &setup{ensemble: &merged, client: s.client, timeout: s.timeout, fingerprint: s.fingerprint}, status
 }
 
-// oneMemberPerServer folds members of the same server id (one server under
+// oneMemberPerServer folds members of the same server (one server under
 // two names: 127.0.0.1:p and localhost:p, an A and an AAAA record) into the
 // first one listed, which takes an answering name's probe when its own got
-// no answer. The others are its Aliases.
+// no answer. The others are its Aliases. Members are the same server when
+// they have the same server id, or when their addresses are the same
+// socket (the same literal IP, localhost for 127.0.0.1, and the port):
+// that holds while a member cannot say its id (down, not serving, conf
+// refused).
 func oneMemberPerServer(members []*ProbedMember) []*ProbedMember {
-	first := map[int]*ProbedMember{}
+	first := map[string]*ProbedMember{}
 	kept := members[:0:0]
 	for _, m := range members {
-		if m.ServerID <= 0 {
+		keys := serverKeys(m)
+		var canonical *ProbedMember
+		for _, k := range keys {
+			if canonical = first[k]; canonical != nil {
+				break
+			}
+		}
+		if canonical == nil {
+			for _, k := range keys {
+				first[k] = m
+			}
 			kept = append(kept, m)
 			continue
 		}
-		canonical := first[m.ServerID]
-		if canonical == nil {
-			first[m.ServerID] = m
-			kept = append(kept, m)
-			continue
+		for _, k := range keys {
+			if first[k] == nil {
+				first[k] = canonical
+			}
 		}
 		if !canonical.Up && m.Up {
 			aliases := canonical.Aliases
@@ -240,4 +253,19 @@ func oneMemberPerServer(members []*ProbedMember) []*ProbedMember {
 		canonical.Aliases = append(canonical.Aliases, m.Address)
 	}
 	return kept
+}
+
+// serverKeys name the server a member is: its id when known, and its
+// address as a socket.
+func serverKeys(m *ProbedMember) []string {
+	var keys []string
+	if m.ServerID > 0 {
+		keys = append(keys, "id:"+strconv.Itoa(m.ServerID))
+	}
+	if host, port, err := net.SplitHostPort(m.Address); err == nil {
+		if ip := hostIP(host); ip != nil {
+			keys = append(keys, "socket:"+net.JoinHostPort(ip.String(), port))
+		}
+	}
+	return keys
 }

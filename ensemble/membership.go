@@ -136,7 +136,9 @@ func (r *Registry) refreshMembership(t *tracker, s *setup, members []*ProbedMemb
 	t.mu.Lock()
 	known := t.membership != nil
 	t.mu.Unlock()
-	if known && (due && len(targets) > 0 || returned) {
+	// Without a membership (3.4's conf lists none), members still name
+	// themselves: one server under two names counts once.
+	if known && (due && len(targets) > 0 || returned) || !known && due && len(targets) > 0 {
 		r.learnOwnIDs(t, s, members, now)
 	}
 	if known && due && len(targets) > 0 {
@@ -270,7 +272,7 @@ func (r *Registry) learnOwnIDs(t *tracker, s *setup, members []*ProbedMember, no
 				return
 			}
 			delete(t.disagreeing, m.Address)
-			if answer.conf.Version != "" && answer.conf.Version != live.Version && len(answer.conf.Servers) > 0 {
+			if live != nil && answer.conf.Version != "" && answer.conf.Version != live.Version && len(answer.conf.Servers) > 0 {
 				t.confTries.last = time.Time{} // another version: read the membership again
 			}
 			if answer.conf.ServerID > 0 {

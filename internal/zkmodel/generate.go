@@ -32,6 +32,9 @@ type Case struct {
 	Listing  []Listed
 	// OracleConfigured: the configuration says oracle: true.
 	OracleConfigured bool
+	// Discover: the exporter probes the members the membership lists too
+	// (discover: conf, the default); else exactly the listing.
+	Discover bool
 }
 
 // Options choose what the generator may draw.
@@ -96,7 +99,7 @@ func generate(r *rand.Rand, opts Options) *Case {
 	if listed == nil {
 		return nil
 	}
-	return &Case{Ensemble: e, Listing: listed, OracleConfigured: e.Oracle && r.IntN(3) > 0}
+	return &Case{Ensemble: e, Listing: listed, OracleConfigured: e.Oracle && r.IntN(3) > 0, Discover: r.IntN(2) == 0}
 }
 
 // neighbour is a release of the next or previous line, for ensembles in
@@ -164,9 +167,14 @@ func listing(r *rand.Rand, e *Ensemble, withDC bool, opts Options) []Listed {
 		}
 	}
 	if opts.Duplicates && len(out) > 0 && r.IntN(8) == 0 {
+		// Only a member's own conf (serverId), or the same socket, says that
+		// two names are one server. A twin would need the group, and so
+		// the id, too; one id is one configured member.
 		twin := out[r.IntN(len(out))]
-		twin.Alias = true
-		out = append(out, twin)
+		if !twin.Group {
+			twin.Alias, twin.ServerID = true, false
+			out = append(out, twin)
+		}
 	}
 	if !hasVoter(out) {
 		return nil
@@ -308,9 +316,10 @@ func (c *Case) reconfig(r *rand.Rand, s *Server) string {
 // Config is the exporter's configuration file for the case.
 func (c *Case) Config() string {
 	var b strings.Builder
-	// The listing is exactly what the exporter probes: discovery (members
-	// only conf lists) is tested in ensemble/ and test/.
-	b.WriteString("timeout: 1s\nensembles:\n  - name: model\n    discover: off\n")
+	b.WriteString("timeout: 1s\nensembles:\n  - name: model\n")
+	if !c.Discover {
+		b.WriteString("    discover: off\n")
+	}
 	if c.OracleConfigured {
 		b.WriteString("    oracle: true\n")
 	}

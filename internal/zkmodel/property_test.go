@@ -55,7 +55,7 @@ func TestModelProperties(t *testing.T) {
 // returns the number of states checked and the first violation.
 func checkSeed(seed uint64, steps int) (int, error) {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	c := zkmodel.Generate(r, zkmodel.Options{})
+	c := zkmodel.Generate(r, zkmodel.Options{Duplicates: true})
 	registry, err := newEngine(c)
 	if err != nil {
 		return 0, fmt.Errorf("%w\n%s", err, c)
@@ -109,7 +109,7 @@ func check(c *zkmodel.Case, round *ensemble.Round, told map[int]bool) error {
 	if overstates(q.Margin, truth) {
 		return fmt.Errorf("margin %d overstates the true %d", q.Margin, truth)
 	}
-	seen, why := fullySeen(c)
+	seen, why := fullySeen(c, round)
 	if c.Ensemble.Oracle && !c.OracleConfigured && !q.Oracle {
 		// The oracle shows only once a leader serves alone: before,
 		// the margin is the plain majority's, lower than the truth.
@@ -140,25 +140,31 @@ func check(c *zkmodel.Case, round *ensemble.Round, told map[int]bool) error {
 	return oneServerOneMember(c, round)
 }
 
-// oneServerOneMember: leaders and voters up are counted per server.
+// oneServerOneMember: one round member per server, and leaders and voters
+// up counted per server.
 func oneServerOneMember(c *zkmodel.Case, round *ensemble.Round) error {
-	leaders, votersUp := map[int]bool{}, map[int]bool{}
-	for _, l := range c.Listing {
-		s := c.Ensemble.Server(l.ID)
-		if s.Process != zkmodel.Running || s.Hidden {
+	members := map[int]int{}
+	for _, m := range round.Members {
+		if members[serverAt(m.Address)]++; members[serverAt(m.Address)] > 1 {
+			return fmt.Errorf("server %d is %d members", serverAt(m.Address), members[serverAt(m.Address)])
+		}
+	}
+	leaders, up := 0, 0
+	for _, s := range c.Ensemble.Servers {
+		if members[s.ID] == 0 || s.Process != zkmodel.Running || s.Hidden {
 			continue
 		}
+		up++ // at most: the configuration may call an observer a voter
 		if s.Mode() == "leader" {
-			leaders[s.ID] = true
+			leaders++
 		}
-		votersUp[s.ID] = true // at most: the configuration may call an observer a voter
 	}
 	q := round.Quorum()
-	if q.Leaders > len(leaders) {
-		return fmt.Errorf("%d leaders counted, %d servers say leader", q.Leaders, len(leaders))
+	if q.Leaders > leaders {
+		return fmt.Errorf("%d leaders counted, %d servers say leader", q.Leaders, leaders)
 	}
-	if q.VotersUp > len(votersUp) {
-		return fmt.Errorf("%d voters up counted, %d servers answer", q.VotersUp, len(votersUp))
+	if q.VotersUp > up {
+		return fmt.Errorf("%d voters up counted, %d servers answer", q.VotersUp, up)
 	}
 	return nil
 }
@@ -167,11 +173,11 @@ func oneServerOneMember(c *zkmodel.Case, round *ensemble.Round) error {
 // running server listed once and reachable, and the voter set knowable
 // (from a serving member's conf, the AdminServer's voting view, or a
 // configuration whose roles are right). It says why not.
-func fullySeen(c *zkmodel.Case) (bool, string) {
+func fullySeen(c *zkmodel.Case, round *ensemble.Round) (bool, string) {
 	e := c.Ensemble
-	listed := map[int]int{}
-	for _, l := range c.Listing {
-		listed[l.ID]++
+	probed := map[int]bool{}
+	for _, m := range round.Members {
+		probed[serverAt(m.Address)] = true
 	}
 	if l := e.Leader(); l != nil && !e.LeaderServes && !(adminListed(c, l.ID) && l.Release >= "3.6") {
 		// A leader started with leaderServes=no answers "not serving" like
@@ -181,10 +187,8 @@ func fullySeen(c *zkmodel.Case) (bool, string) {
 	}
 	for _, s := range e.Servers {
 		switch {
-		case listed[s.ID] > 1:
-			return false, fmt.Sprintf("server %d listed twice", s.ID)
-		case s.Process == zkmodel.Running && listed[s.ID] == 0:
-			return false, fmt.Sprintf("server %d runs unlisted", s.ID)
+		case s.Process == zkmodel.Running && !probed[s.ID]:
+			return false, fmt.Sprintf("server %d runs unprobed", s.ID)
 		case s.Process == zkmodel.Running && s.Hidden:
 			return false, fmt.Sprintf("server %d runs out of the exporter's reach", s.ID)
 		}
@@ -233,7 +237,7 @@ func excused(c *zkmodel.Case, round *ensemble.Round, told map[int]bool) bool {
 			return true
 		}
 	}
-	if why := "a leaderServes=no leader without its AdminServer"; func() bool { _, w := fullySeen(c); return w == why }() {
+	if why := "a leaderServes=no leader without its AdminServer"; func() bool { _, w := fullySeen(c, round); return w == why }() {
 		return true // documented: such a leader reads as not serving
 	}
 	q := round.Quorum()
