@@ -130,6 +130,11 @@ func (r *Registry) refreshMembership(t *tracker, s *setup, members []*ProbedMemb
 	targets := confTargets(members, t.confAllowed)
 	returned := t.forgetReturned(members)
 	t.mu.Unlock()
+	if due && len(targets) == 0 {
+		// Every serving member refuses conf: the AdminServer's voting
+		// view may still say the membership.
+		targets = r.viewTargets(s, members)
+	}
 	if due && len(targets) > 0 {
 		r.readMembership(t, s, targets, confTries{last: now, epoch: epoch, viewSize: size})
 	}
@@ -178,6 +183,9 @@ func (r *Registry) readMembership(t *tracker, s *setup, targets []*ProbedMember,
 	var live *Membership
 	var conf *zk.Conf
 	for _, target := range targets {
+		if refusedEverywhere(t, []*ProbedMember{target}) {
+			continue // known to refuse: asked for its voting view below
+		}
 		answer := r.askConf(s, target.Address)
 		t.mu.Lock()
 		t.confAllowed[target.Address] = answer.allowed
@@ -189,6 +197,9 @@ func (r *Registry) readMembership(t *tracker, s *setup, targets []*ProbedMember,
 		if answer.err == nil || answer.allowed {
 			break
 		}
+	}
+	if live == nil && refusedEverywhere(t, targets) {
+		live, conf = r.votingViewMembership(s, targets, tries.last)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -63,6 +63,9 @@ type Membership struct {
 	Time time.Time
 	// MinSessionTimeout is conf's minSessionTimeout, 0 when not said.
 	MinSessionTimeout time.Duration
+	// FromVotingView: read from the AdminServer's voting_view, which lists
+	// voters only; Groups and Weights are then the configuration's.
+	FromVotingView bool
 }
 
 // membershipOf reads a conf answer's membership, group and weight lines.
@@ -167,11 +170,28 @@ func fromMembership(members []*ProbedMember, live *Membership, configured *confi
 		// either (another address, or removed by reconfig) is neither.
 		m.Unplaced = !m.Voter && m.Mode != zk.ModeObserver && !slices.Contains(observers, m.ServerID) && m.Member.Voter()
 	}
+	if live.FromVotingView {
+		// The view lists no observers: those the configured groups name
+		// weigh in their group all the same.
+		for id := range live.Groups {
+			if !slices.Contains(ids, id) {
+				observers = append(observers, id)
+			}
+		}
+	}
 	r, err := rule(ids, observers, live.Groups, live.Weights)
 	if err != nil {
 		return set, fmt.Errorf("the ensemble's own quorum rule: %w", err)
 	}
 	set.Quorum = quorum.VoterSet{Rule: r, Unseen: set.Unconfigured}
+	if live.FromVotingView && live.Groups != nil {
+		// The configured groups may not place every live voter.
+		for _, id := range ids {
+			if _, placed := live.Groups[id]; !placed {
+				set.Quorum.Unruled++
+			}
+		}
+	}
 	set.Matches = matches(ids, configured, members)
 	return set, nil
 }
@@ -205,8 +225,8 @@ func fromConfiguration(members []*ProbedMember, configured *config.Ensemble) (Vo
 	}
 	// A configured hierarchy stays in force: replacing it by a simple
 	// majority overstates. Voters beyond it have no known group or weight,
-	// so nothing above a margin of 0 can be promised (RuleIncomplete).
-	set.Quorum.RuleIncomplete = len(set.Quorum.Unseen) > 0
+	// so nothing above a margin of 0 can be promised (Unruled).
+	set.Quorum.Unruled = len(set.Quorum.Unseen)
 	var observers []int
 	for _, m := range members {
 		if !m.Voter && m.ServerID > 0 {

@@ -60,10 +60,11 @@ type VoterSet struct {
 	// members marked Voter plus Unseen.
 	Rule   Rule
 	Unseen []int
-	// RuleIncomplete: voters exist that the rule does not place (members
-	// say their view holds more voters than a configured hierarchy names):
-	// no margin above 0 can be promised, nor any stop called safe.
-	RuleIncomplete bool
+	// Unruled counts the voters the rule does not place (members say their
+	// view holds more voters than a configured hierarchy names, or a
+	// voting view lists voters the configured groups do not): while above
+	// 0, no margin above 0 can be promised, nor any stop called safe.
+	Unruled int
 }
 
 // Ensemble is the quorum state of one ensemble.
@@ -123,7 +124,7 @@ type evaluation struct {
 	// most a leader's count can hold.
 	participants int
 	unseen       map[int]bool
-	incomplete   bool
+	unruled      int
 }
 
 // Evaluate computes the ensemble's quorum state.
@@ -134,7 +135,7 @@ func Evaluate(members []Member, voters VoterSet) Ensemble {
 func evaluate(members []Member, voters VoterSet) *evaluation {
 	members = withIDs(members)
 	e := &evaluation{rule: voters.Rule, leader: -1, candidates: map[int]bool{}, up: map[int]bool{},
-		unseen: toSet(voters.Unseen), incomplete: voters.RuleIncomplete}
+		unseen: toSet(voters.Unseen), unruled: voters.Unruled}
 	all := toSet(voterIDs(members, voters.Unseen))
 	if e.rule.zero() {
 		e.rule = Majority(voterIDs(members, voters.Unseen))
@@ -145,8 +146,8 @@ func evaluate(members []Member, voters VoterSet) *evaluation {
 	}
 	e.participants = len(all)
 	e.Voters = len(counting)
-	if e.incomplete {
-		e.Voters = len(union(counting, e.unseen))
+	if e.unruled > 0 {
+		e.Voters = max(len(union(counting, e.unseen)), len(counting)+e.unruled)
 	}
 	e.QuorumSize = e.rule.QuorumSize()
 	e.FaultTolerance = e.rule.FaultTolerance()
@@ -332,7 +333,7 @@ func (e *evaluation) findQuorum(members []Member) {
 	if e.leader >= 0 {
 		e.VotersUnseenSynced = max(0, e.count-len(e.possible[0].known))
 	}
-	if e.incomplete && e.Margin > 0 {
+	if e.unruled > 0 && e.Margin > 0 {
 		e.Margin = 0
 	}
 }
@@ -402,7 +403,10 @@ func (e *evaluation) worstHeld() (count, margin int) {
 // unknown counts the voters no member stands for, unless a leader's exact
 // count under a simple majority makes their state irrelevant to the margin.
 func (e *evaluation) unknown(members []Member) int {
-	if !e.incomplete && e.leader >= 0 && !e.rule.Hierarchical() {
+	if e.unruled > 0 {
+		return max(len(e.unseen), e.unruled)
+	}
+	if e.leader >= 0 && !e.rule.Hierarchical() {
 		if leader := members[e.leader]; leader.LeaderVoters > 0 && !leader.LeaderVotersAtMost {
 			return 0
 		}
@@ -426,7 +430,7 @@ func (e *evaluation) marginWithout(lost map[int]bool) int {
 	if !ok {
 		return min(-1, e.rule.Margin(minus(e.up, lost)))
 	}
-	if e.incomplete {
+	if e.unruled > 0 {
 		worst = min(worst, -1) // the rule misses voters: nothing can be promised
 	}
 	return min(e.Margin, worst)

@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"reflect"
+	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -153,4 +156,55 @@ func ParseAdminLeader(answer []byte) (bool, error) {
 		return false, &ParseError{Word: "admin leader", Msg: "no is_leader"}
 	}
 	return *leader.IsLeader, nil
+}
+
+// ParseAdminVotingView reads the voting_view command (ZooKeeper 3.6+): the
+// voters of the membership in force, each with its quorum, election and
+// client addresses. Observers are not in it. The servers come sorted by id.
+func ParseAdminVotingView(answer []byte) ([]Server, error) {
+	var view struct {
+		CurrentConfig map[string]struct {
+			ServerAddresses   []string `json:"server_addresses"`
+			ElectionAddresses []string `json:"election_addresses"`
+			ClientAddress     string   `json:"client_address"`
+			LearnerType       string   `json:"learner_type"`
+		} `json:"current_config"`
+	}
+	fail := func(msg string) ([]Server, error) { return nil, &ParseError{Word: "admin voting_view", Msg: msg} }
+	if err := json.Unmarshal(answer, &view); err != nil {
+		return fail(err.Error())
+	}
+	if len(view.CurrentConfig) == 0 {
+		return fail("no current_config")
+	}
+	servers := make([]Server, 0, len(view.CurrentConfig))
+	for idText, s := range view.CurrentConfig {
+		id, err := strconv.Atoi(idText)
+		if err != nil || id <= 0 || len(s.ServerAddresses) == 0 || len(s.ElectionAddresses) == 0 {
+			return fail(fmt.Sprintf("server %q: no id or address", idText))
+		}
+		role := s.LearnerType
+		if role == "" {
+			role = RoleParticipant
+		}
+		spec := s.ServerAddresses[0] + ":" + portOf(s.ElectionAddresses[0]) + ":" + role
+		if s.ClientAddress != "" {
+			spec += ";" + s.ClientAddress
+		}
+		server, err := ParseServerLine(id, spec)
+		if err != nil {
+			return fail(err.Error())
+		}
+		servers = append(servers, server)
+	}
+	sort.Slice(servers, func(i, j int) bool { return servers[i].ID < servers[j].ID })
+	return servers, nil
+}
+
+// portOf is the port of host:port, or the whole text when it has none.
+func portOf(address string) string {
+	if _, port, err := net.SplitHostPort(address); err == nil {
+		return port
+	}
+	return address
 }

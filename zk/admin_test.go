@@ -3,6 +3,7 @@ package zk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -91,5 +92,28 @@ func TestAdminClient(t *testing.T) {
 	}
 	if _, err := client.Command(ctx, base, "leader"); !errors.Is(err, ErrNotServing) {
 		t.Errorf("leader without quorum: %v, want ErrNotServing", err)
+	}
+}
+
+// The AdminServer's voting view lists the same voters, at the same
+// addresses, as the same member's conf does.
+func TestParseAdminVotingViewMatchesConf(t *testing.T) {
+	for _, state := range []string{"leader", "follower", "observer", "reconfig_leader", "reconfig_removed"} {
+		t.Run(state, func(t *testing.T) {
+			view, err := ParseAdminVotingView(capture(t, state, "admin_voting_view.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			conf, err := ParseConf(capture(t, state, "conf"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := fmt.Sprint(view), fmt.Sprint(conf.Voters()); got != want {
+				t.Errorf("voting view %s\nconf voters %s", got, want)
+			}
+		})
+	}
+	if _, err := ParseAdminVotingView(capture(t, "not_serving", "admin_voting_view.json")); err == nil {
+		t.Error("a not-serving member's voting view parsed")
 	}
 }

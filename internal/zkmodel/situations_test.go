@@ -147,6 +147,30 @@ func TestModelSituations(t *testing.T) {
 			steps:    []situationStep{{name: "voters hidden", do: hide(1, 2, 3), margin: 0}},
 		},
 		{
+			name: "10: conf refused, the AdminServer answering, a voter removed by reconfig",
+			ensemble: &zkmodel.Ensemble{LeaderServes: true, LeaderPick: 0, Servers: func() []*zkmodel.Server {
+				servers := srvrOnly(servers(4, 0, "3.8.4"))
+				for _, s := range servers {
+					s.Admin = true
+				}
+				return servers
+			}()},
+			listing: func(e *zkmodel.Ensemble) []zkmodel.Listed {
+				listed := listAll(e, false)
+				for i := range listed {
+					listed[i].Admin = true
+				}
+				return listed
+			},
+			steps: []situationStep{
+				{name: "healthy", margin: 1},
+				{name: "4 removed, then stopped", do: func(e *zkmodel.Ensemble) {
+					e.Server(4).Member, e.Server(4).Process = false, zkmodel.Stopped
+					e.ConfigVersion++
+				}, margin: 1},
+			},
+		},
+		{
 			name: "11: a configured hierarchy, conf refused, more voters in the view than configured",
 			// The leader (5) answers mntr but not conf: zk_quorum_size 5.
 			ensemble: &zkmodel.Ensemble{Hierarchical: true, LeaderServes: true, LeaderPick: 3,
