@@ -53,7 +53,7 @@ func Generate(r *rand.Rand, opts Options) *Case {
 }
 
 func generate(r *rand.Rand, opts Options) *Case {
-	e := &Ensemble{LeaderServes: r.IntN(10) > 0, ConfigVersion: 0x100000000 + uint64(r.IntN(1<<20)), LeaderPick: r.IntN(9)}
+	e := &Ensemble{LeaderServes: r.IntN(10) > 0, ConfigVersion: 0x100000000 + uint64(r.IntN(1<<20)), LeaderPick: r.IntN(9), StaleLeader: r.IntN(4) == 0}
 	voters := []int{1, 2, 3, 3, 3, 4, 5, 5, 5, 6, 7, 9}[r.IntN(12)]
 	observers := []int{0, 0, 1, 1, 2}[r.IntN(5)]
 	release := Releases[r.IntN(len(Releases))]
@@ -260,7 +260,7 @@ func (c *Case) Step(r *rand.Rand) string {
 	case 6:
 		s.Hidden, did = !s.Hidden, fmt.Sprintf("hide/show %d", s.ID)
 	case 7:
-		e.LeaderPick, e.StaleLeader = r.IntN(9), r.IntN(6) == 0
+		e.LeaderPick, e.StaleLeader = r.IntN(9), r.IntN(3) == 0
 		if e.leader != nil {
 			e.leader.Process = Stopped
 			did = fmt.Sprintf("stop the leader %d", e.leader.ID)

@@ -40,20 +40,121 @@ func TestModelProperties(t *testing.T) {
 	}
 	t.Logf("seeds %d..%d", first, first+uint64(*modelCases)-1)
 	states := 0
+	covered := map[string]int{}
 	for i := range *modelCases {
 		seed := first + uint64(i)
-		n, err := checkSeed(seed, *modelSteps)
+		n, err := checkSeed(seed, *modelSteps, covered)
 		states += n
 		if err != nil {
 			t.Fatalf("seed %d: %v\nreplay: go test ./internal/zkmodel -run 'TestModelProperties$' -model.seed=%d -model.cases=1", seed, err, seed)
 		}
 	}
-	t.Logf("%d states checked", states)
+	t.Logf("%d states checked; states with each feature: %v", states, covered)
+	// The generator must keep drawing every kind of state the properties
+	// are about: a change that stops drawing one fails here.
+	if states >= 10000 {
+		for _, feature := range features {
+			if covered[feature.name] < states/500 {
+				t.Errorf("only %d of %d states had %s", covered[feature.name], states, feature.name)
+			}
+		}
+	}
+}
+
+// features are the kinds of state the property test must cover.
+var features = []struct {
+	name string
+	has  func(c *zkmodel.Case) bool
+}{
+	{"a hierarchical quorum", func(c *zkmodel.Case) bool { return c.Ensemble.Hierarchical }},
+	{"a weight-0 voter", func(c *zkmodel.Case) bool {
+		return anyServer(c, func(s *zkmodel.Server) bool { return c.Ensemble.Hierarchical && s.Voter() && s.Weight == 0 })
+	}},
+	{"an observer weighing in a group", func(c *zkmodel.Case) bool {
+		return anyServer(c, func(s *zkmodel.Server) bool { return c.Ensemble.Hierarchical && s.Member && !s.Participant && s.Group != 0 })
+	}},
+	{"an observer", func(c *zkmodel.Case) bool {
+		return anyServer(c, func(s *zkmodel.Server) bool { return s.Member && !s.Participant })
+	}},
+	{"a removed server still running", func(c *zkmodel.Case) bool {
+		return anyServer(c, func(s *zkmodel.Server) bool { return !s.Member && s.Process == zkmodel.Running })
+	}},
+	{"two leaders", func(c *zkmodel.Case) bool {
+		n := 0
+		for _, s := range c.Ensemble.Servers {
+			if s.Mode() == "leader" {
+				n++
+			}
+		}
+		return n > 1
+	}},
+	{"no quorum", func(c *zkmodel.Case) bool { return c.Ensemble.Leader() == nil }},
+	{"the oracle", func(c *zkmodel.Case) bool { return c.Ensemble.Oracle }},
+	{"3.4", func(c *zkmodel.Case) bool { return releaseOf(c, "3.4.") }},
+	{"3.5", func(c *zkmodel.Case) bool { return releaseOf(c, "3.5.") }},
+	{"3.6+", func(c *zkmodel.Case) bool { return releaseOf(c, "3.6.") || releaseOf(c, "3.7.") || releaseOf(c, "3.8.") || releaseOf(c, "3.9.") }},
+	{"two releases (an upgrade)", func(c *zkmodel.Case) bool {
+		return anyServer(c, func(s *zkmodel.Server) bool { return s.Release != c.Ensemble.Servers[0].Release })
+	}},
+	{"srvr only", func(c *zkmodel.Case) bool { return anyServer(c, func(s *zkmodel.Server) bool { return s.SrvrOnly }) }},
+	{"srvr only with the AdminServer", func(c *zkmodel.Case) bool {
+		return anyServer(c, func(s *zkmodel.Server) bool { return s.SrvrOnly && s.Admin })
+	}},
+	{"conf refused", func(c *zkmodel.Case) bool { return anyServer(c, func(s *zkmodel.Server) bool { return s.NoConf }) }},
+	{"a member out of reach", func(c *zkmodel.Case) bool {
+		return anyServer(c, func(s *zkmodel.Server) bool { return s.Hidden && s.Process == zkmodel.Running })
+	}},
+	{"a frozen member", func(c *zkmodel.Case) bool {
+		return anyServer(c, func(s *zkmodel.Server) bool { return s.Process == zkmodel.Frozen })
+	}},
+	{"a partition", func(c *zkmodel.Case) bool { return anyServer(c, func(s *zkmodel.Server) bool { return s.Side != 0 }) }},
+	{"a server listed twice", func(c *zkmodel.Case) bool {
+		seen := map[int]bool{}
+		for _, l := range c.Listing {
+			if seen[l.ID] {
+				return true
+			}
+			seen[l.ID] = true
+		}
+		return false
+	}},
+	{"an unlisted member", func(c *zkmodel.Case) bool {
+		listed := map[int]bool{}
+		for _, l := range c.Listing {
+			listed[l.ID] = true
+		}
+		return anyServer(c, func(s *zkmodel.Server) bool { return s.Member && !listed[s.ID] })
+	}},
+	{"an observer listed as a voter", func(c *zkmodel.Case) bool {
+		for _, l := range c.Listing {
+			if s := c.Ensemble.Server(l.ID); !l.Observer && s.Member && !s.Participant {
+				return true
+			}
+		}
+		return false
+	}},
+	{"discovery", func(c *zkmodel.Case) bool { return c.Discover }},
+	{"datacenters", func(c *zkmodel.Case) bool {
+		return anyServer(c, func(s *zkmodel.Server) bool { return s.Datacenter != "" })
+	}},
+}
+
+func anyServer(c *zkmodel.Case, f func(*zkmodel.Server) bool) bool {
+	for _, s := range c.Ensemble.Servers {
+		if f(s) {
+			return true
+		}
+	}
+	return false
+}
+
+func releaseOf(c *zkmodel.Case, prefix string) bool {
+	return anyServer(c, func(s *zkmodel.Server) bool { return strings.HasPrefix(s.Release, prefix) })
 }
 
 // checkSeed generates one case from seed, probes it after every step, and
 // returns the number of states checked and the first violation.
-func checkSeed(seed uint64, steps int) (int, error) {
+func checkSeed(seed uint64, steps int, covered map[string]int) (int, error) {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	c := zkmodel.Generate(r, zkmodel.Options{Duplicates: true})
 	registry, err := newEngine(c)
@@ -74,6 +175,11 @@ func checkSeed(seed uint64, steps int) (int, error) {
 		}
 		if err := check(c, round, told); err != nil {
 			return step + 1, fmt.Errorf("after %s: %w\n%s%s", strings.Join(history, ", "), err, c, describe(round))
+		}
+		for _, feature := range features {
+			if feature.has(c) {
+				covered[feature.name]++
+			}
 		}
 		if step == steps {
 			return step + 1, nil
@@ -117,6 +223,9 @@ func check(c *zkmodel.Case, round *ensemble.Round, told map[int]bool) error {
 	}
 	if misinformed {
 		seen, why = false, "the configuration's voters are not the ensemble's"
+	}
+	if q.VotersUnknown > 0 {
+		seen, why = false, "the exporter says it cannot tell" // its contract: then a guess, never above the truth
 	}
 	if seen && q.Margin != truth {
 		return fmt.Errorf("margin %d, true %d, though every running member answers what the margin needs", q.Margin, truth)
