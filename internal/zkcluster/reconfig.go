@@ -110,7 +110,7 @@ func (c *Cluster) AddVoters(ctx context.Context, n int) ([]*Member, error) {
 	}
 	var joining []string
 	for _, m := range added {
-		joining = append(joining, serverLine(m, true))
+		joining = append(joining, serverLine(m, true, true))
 	}
 	out, err := c.CLI(ctx, leader.ID, "reconfig", "-add", strings.Join(joining, ","))
 	if err != nil {
@@ -150,7 +150,7 @@ func (c *Cluster) startJoiners(ctx context.Context, n int, current Membership) (
 	}
 	var ids []int
 	for _, m := range added {
-		if err := c.writeConfig(m, append(slices.Clone(base), serverLine(m, true)+"\n")); err != nil {
+		if err := c.writeConfig(m, append(slices.Clone(base), serverLine(m, true, true)+"\n")); err != nil {
 			return added, err
 		}
 		if err := c.launch(m); err != nil {
