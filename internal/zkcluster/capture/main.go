@@ -1,8 +1,11 @@
 // Command capture starts real ZooKeeper members with zkcluster and saves
 // their raw answers to four-letter words and AdminServer commands, one
-// directory per server state, as test data for the parsers:
+// directory per server state, as test data for the parsers. Debian's
+// package is captured into -out itself, any other release (fetched from
+// Maven Central) into -out/<release>:
 //
 //	go run ./internal/zkcluster/capture -out zk/testdata
+//	go run ./internal/zkcluster/capture -out zk/testdata -release 3.9.5
 package main
 
 import (
@@ -35,14 +38,26 @@ func main() {
 	out := flag.String("out", "zk/testdata", "directory to write <state>/<word> files to")
 	timeout := flag.Duration("timeout", 5*time.Minute, "overall time limit")
 	only := flag.String("only", "", "comma-separated steps to run (default all): "+stepNames())
+	releaseName := flag.String("release", zkcluster.DebianRelease, "ZooKeeper release to run (zkcluster.ParseRelease)")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	cp := &capturer{out: *out}
+	release, err := zkcluster.ParseRelease(*releaseName)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cp := &capturer{out: *out, release: release}
+	if !release.Debian {
+		cp.out = filepath.Join(*out, release.Name)
+	}
 	failed := false
 	for _, s := range steps {
 		if *only != "" && !slices.Contains(strings.Split(*only, ","), s.name) {
+			continue
+		}
+		if s.needsReconfig && !release.HasReconfig() {
+			log.Printf("%s: skipped, %s has no dynamic reconfiguration", s.name, release)
 			continue
 		}
 		log.Printf("capturing %s", s.name)
@@ -57,16 +72,17 @@ func main() {
 }
 
 var steps = []struct {
-	name string
-	run  func(*capturer, context.Context) error
+	name          string
+	run           func(*capturer, context.Context) error
+	needsReconfig bool
 }{
-	{"ensemble", (*capturer).ensemble},
-	{"standalone", (*capturer).standalone},
-	{"not_whitelisted", (*capturer).notWhitelisted},
-	{"default_whitelist", (*capturer).defaultWhitelist},
-	{"leader_serves_no", (*capturer).leaderServesNo},
-	{"read_only", (*capturer).readOnly},
-	{"reconfig_removed", (*capturer).reconfigRemoved},
+	{"ensemble", (*capturer).ensemble, false},
+	{"standalone", (*capturer).standalone, false},
+	{"not_whitelisted", (*capturer).notWhitelisted, false},
+	{"default_whitelist", (*capturer).defaultWhitelist, false},
+	{"leader_serves_no", (*capturer).leaderServesNo, false},
+	{"read_only", (*capturer).readOnly, false},
+	{"reconfig_removed", (*capturer).reconfigRemoved, true},
 }
 
 func stepNames() string {
@@ -78,13 +94,20 @@ func stepNames() string {
 }
 
 type capturer struct {
-	out string
+	out     string
+	release zkcluster.Release
+}
+
+// start starts an ensemble of the release being captured.
+func (cp *capturer) start(ctx context.Context, opts zkcluster.Options) (*zkcluster.Cluster, error) {
+	opts.Release = cp.release.Name
+	return zkcluster.Start(ctx, opts)
 }
 
 // ensemble captures leader, follower and observer of a 3+1 ensemble, then
 // kills two voters and captures the survivors without quorum.
 func (cp *capturer) ensemble(ctx context.Context) error {
-	c, err := zkcluster.Start(ctx, zkcluster.Options{Voters: 3, Observers: 1})
+	c, err := cp.start(ctx, zkcluster.Options{Voters: 3, Observers: 1})
 	if err != nil {
 		return err
 	}
@@ -124,7 +147,7 @@ func (cp *capturer) ensemble(ctx context.Context) error {
 }
 
 func (cp *capturer) standalone(ctx context.Context) error {
-	c, err := zkcluster.Start(ctx, zkcluster.Options{Standalone: true})
+	c, err := cp.start(ctx, zkcluster.Options{Standalone: true})
 	if err != nil {
 		return err
 	}
@@ -133,7 +156,7 @@ func (cp *capturer) standalone(ctx context.Context) error {
 }
 
 func (cp *capturer) notWhitelisted(ctx context.Context) error {
-	c, err := zkcluster.Start(ctx, zkcluster.Options{Standalone: true, Whitelist: map[int]string{1: "srvr"}})
+	c, err := cp.start(ctx, zkcluster.Options{Standalone: true, Whitelist: map[int]string{1: "srvr"}})
 	if err != nil {
 		return err
 	}
@@ -143,7 +166,7 @@ func (cp *capturer) notWhitelisted(ctx context.Context) error {
 
 // defaultWhitelist captures a member without 4lw.commands.whitelist.
 func (cp *capturer) defaultWhitelist(ctx context.Context) error {
-	c, err := zkcluster.Start(ctx, zkcluster.Options{Standalone: true, Whitelist: map[int]string{1: ""}})
+	c, err := cp.start(ctx, zkcluster.Options{Standalone: true, Whitelist: map[int]string{1: ""}})
 	if err != nil {
 		return err
 	}
@@ -153,7 +176,7 @@ func (cp *capturer) defaultWhitelist(ctx context.Context) error {
 
 func (cp *capturer) leaderServesNo(ctx context.Context) error {
 	no := false
-	c, err := zkcluster.Start(ctx, zkcluster.Options{Voters: 3, LeaderServes: &no})
+	c, err := cp.start(ctx, zkcluster.Options{Voters: 3, LeaderServes: &no})
 	if err != nil {
 		return err
 	}
@@ -171,7 +194,7 @@ func (cp *capturer) leaderServesNo(ctx context.Context) error {
 // readOnly captures a voter of a read-only-enabled ensemble after the other
 // two voters were killed.
 func (cp *capturer) readOnly(ctx context.Context) error {
-	c, err := zkcluster.Start(ctx, zkcluster.Options{Voters: 3, JVMArgs: []string{"-Dreadonlymode.enabled=true"}})
+	c, err := cp.start(ctx, zkcluster.Options{Voters: 3, JVMArgs: []string{"-Dreadonlymode.enabled=true"}})
 	if err != nil {
 		return err
 	}
@@ -239,6 +262,9 @@ func (cp *capturer) member(ctx context.Context, c *zkcluster.Cluster, m *zkclust
 		}
 	}
 	for _, cmd := range adminCommands {
+		if !m.Release.HasAdminServer() {
+			break
+		}
 		b, err := m.Admin(ctx, cmd)
 		if err != nil {
 			log.Printf("%s: member %d: admin %s: %v (saving %d bytes)", state, m.ID, cmd, err, len(b))
@@ -270,7 +296,7 @@ func sanitize(b []byte, clusterDir string) []byte {
 // captures it and the leader afterwards.
 func (cp *capturer) reconfigRemoved(ctx context.Context) error {
 	extra := []string{"skipACL=yes"}
-	c, err := zkcluster.Start(ctx, zkcluster.Options{
+	c, err := cp.start(ctx, zkcluster.Options{
 		Voters:          3,
 		ReconfigEnabled: true,
 		ExtraConfig:     map[int][]string{1: extra, 2: extra, 3: extra},
