@@ -66,9 +66,52 @@ func main() {
 			failed = true
 		}
 	}
+	if !release.Debian {
+		if err := cp.writeReadme(); err != nil {
+			log.Print(err)
+			failed = true
+		}
+	}
 	if failed {
 		os.Exit(1)
 	}
+}
+
+// writeReadme says in a fetched release's folder where its answers come
+// from; zk/testdata/README.md describes the states.
+func (cp *capturer) writeReadme() error {
+	srvr, err := os.ReadFile(filepath.Join(cp.out, "leader", "srvr"))
+	if err != nil {
+		return fmt.Errorf("README: %w", err)
+	}
+	version, _, _ := strings.Cut(string(srvr), "\n")
+	var states []string
+	entries, _ := os.ReadDir(cp.out)
+	for _, e := range entries {
+		if e.IsDir() {
+			states = append(states, "`"+e.Name()+"`")
+		}
+	}
+	text := fmt.Sprintf(`# ZooKeeper %s
+
+Answers of real members of ZooKeeper %s, the release published on Maven
+Central (org.apache.zookeeper:zookeeper:%s with the dependencies its own build
+compiles against, logging through slf4j-simple), run by internal/zkcluster on
+OpenJDK 17 with the settings ../README.md describes, captured with:
+
+    go run ./internal/zkcluster/capture -out zk/testdata -release %s
+
+The members said: %s
+
+States: %s.
+`, cp.release, cp.release, cp.release.Version, cp.release, strings.TrimPrefix(version, "Zookeeper version: "), strings.Join(states, ", "))
+	if !cp.release.HasAdminServer() {
+		text += "\nThis release has no AdminServer: no `admin_*.json` answers.\n"
+	}
+	if !cp.release.HasReconfig() {
+		text += "It has no dynamic reconfiguration: no `reconfig_*` states.\n"
+	}
+	return os.WriteFile(filepath.Join(cp.out, "README.md"), []byte(text), 0o644)
 }
 
 var steps = []struct {
