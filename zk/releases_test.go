@@ -126,6 +126,9 @@ func TestReleaseCapturesMntr(t *testing.T) {
 					t.Errorf("leader of %s sends %s", r.version, key)
 				}
 			}
+			if learners, ok := leader.Learners(); !ok || learners != 3 {
+				t.Errorf("Learners() = %v, %v; want 3 (2 followers and the observer)", learners, ok)
+			}
 			if (leader.PeerState != "") != r.hasQuorumKey {
 				t.Errorf("zk_peer_state %q", leader.PeerState)
 			}
