@@ -1,9 +1,10 @@
 // Package zkcluster starts real ZooKeeper ensembles on the loopback
 // interface, one JVM per member, for integration tests and demos.
 //
-// Members run Debian's ZooKeeper 3.8 (apt-get install -y zookeeper) directly
-// through QuorumPeerMain with a generated zoo.cfg, so no system
-// configuration is read. Everything binds to 127.0.0.1 on free ports,
+// Members run Debian's ZooKeeper 3.8 (apt-get install -y zookeeper), or any
+// release from 3.4 on fetched once per machine from Maven Central
+// (Options.Release, Fetch), directly through QuorumPeerMain with a zoo.cfg
+// generated in that release's dialect, so no system configuration is read. Everything binds to 127.0.0.1 on free ports,
 // with Options.NetNS inside a network namespace of the cluster's own, where
 // BlockPeers can cut the members off from each other. Options.Groups makes
 // a hierarchical quorum; Options.Reconfig allows AddVoters and RemoveVoters.
