@@ -296,13 +296,7 @@ func (s *matrixStory) hierarchical(t *testing.T) {
 		want = "configuration"
 	}
 	eventually(t, base+"/metrics", 60*time.Second, func(scrape *exposition) error {
-		// 3.6 renamed the leader's zk_followers zk_learners: either way it
-	// counts both followers and the observer.
-	leader := s.cluster.LeaderT(t)
-	if learners, ok := scrape.value("zookeeper_leader_followers", s.labels(leader)); !ok || learners != 3 {
-		t.Errorf("leader zk%d: leader_followers %v (present %v), want 3", leader.ID, learners, ok)
-	}
-	source := scrape.labelValues("zookeeper_ensemble_voter_set_source", "source", map[string]string{"ensemble": matrixEnsemble}, 1)
+		source := scrape.labelValues("zookeeper_ensemble_voter_set_source", "source", map[string]string{"ensemble": matrixEnsemble}, 1)
 		if !slices.Equal(source, []string{want}) {
 			return fmt.Errorf("voter set source %v, want %s", source, want)
 		}
