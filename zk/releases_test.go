@@ -228,3 +228,36 @@ func TestReleaseCapturesAdmin(t *testing.T) {
 		})
 	}
 }
+
+// TestReleaseCapturesLeaderCount: the leader's count of voters in its
+// quorum, and whether it can be taken as exact, on every release. After
+// reconfig -remove of a follower, 3.6+ says 2 (the removed member counted
+// as non-voting); a 3.5 leader still counts it and cannot say so.
+func TestReleaseCapturesLeaderCount(t *testing.T) {
+	for _, r := range captureReleases(t) {
+		t.Run(r.version, func(t *testing.T) {
+			exact := r.minor != 5
+			leader, err := ParseMntr(r.read(t, "leader", "mntr"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if voters, ok := leader.LeaderVoters(); !ok || voters != 3 || leader.LeaderVotersExact() != exact {
+				t.Errorf("healthy leader: %d voters (%v), exact %v; want 3, exact %v", voters, ok, leader.LeaderVotersExact(), exact)
+			}
+			if !r.membership {
+				return
+			}
+			after, err := ParseMntr(r.read(t, "reconfig_leader", "mntr"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := 2
+			if !exact {
+				want = 3 // the removed follower, still synced
+			}
+			if voters, ok := after.LeaderVoters(); !ok || voters != want || after.LeaderVotersExact() != exact {
+				t.Errorf("after reconfig -remove: %d voters (%v), exact %v; want %d, exact %v", voters, ok, after.LeaderVotersExact(), want, exact)
+			}
+		})
+	}
+}
