@@ -272,15 +272,20 @@ func (s *matrixStory) reconfig(t *testing.T) {
 			break
 		}
 	}
+	start := time.Now()
 	if err := s.cluster.RemoveVoters(ctx, follower.ID); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("%.1fs: zk%d removed", time.Since(start).Seconds(), follower.ID)
 	s.expect(t, map[string]float64{"zookeeper_ensemble_voters": 2, "zookeeper_ensemble_quorum_margin": 0})
+	t.Logf("%.1fs: the exporter counts 2 voters", time.Since(start).Seconds())
 	leader = s.cluster.LeaderT(t)
 	if out, err := s.cluster.CLI(ctx, leader.ID, "reconfig", "-add", view.Servers[follower.ID]); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
+	t.Logf("%.1fs: zk%d added back", time.Since(start).Seconds(), follower.ID)
 	s.expect(t, matrixHealthy)
+	t.Logf("%.1fs: healthy again", time.Since(start).Seconds())
 }
 
 // hierarchical: 3 voters in groups {1,2} and {3}: a quorum needs both
