@@ -257,9 +257,11 @@ func (s *matrixStory) leaderKilled(t *testing.T) {
 // reconfig: removing a follower leaves 2 voters (margin 0) though it keeps
 // running; adding it back restores margin 1.
 func (s *matrixStory) reconfig(t *testing.T) {
-	ctx := t.Context()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
 	leader := s.cluster.LeaderT(t)
-	view, err := leader.Membership(ctx)
+	// The leader may be the member whose whitelist refuses conf.
+	view, _, err := s.cluster.CurrentMembership(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
