@@ -16,7 +16,7 @@ LDFLAGS   := -X $(PKG).Version=$(VERSION) -X $(PKG).Revision=$(REVISION) \
              -X $(PKG).BuildDate=$(BUILDDATE)
 GOTEST_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: all build deps test unit lint vet staticcheck fmt mixin demo bench fuzz clean
+.PHONY: all build deps test test-versions unit lint vet staticcheck fmt mixin demo bench fuzz clean
 
 all: build
 
@@ -33,6 +33,12 @@ deps:
 # real ensembles, a real Prometheus and a real Alertmanager.
 test: deps
 	$(GO) test $(GOTEST_FLAGS) ./...
+
+# test-versions runs the version matrix on every ZooKeeper release line
+# (fetched from Maven Central with mvn once per machine) and rewrites the
+# README's supported-versions table from the results.
+test-versions: deps
+	ZK_VERSIONS=all ZK_MATRIX_README=1 $(GO) test $(GOTEST_FLAGS) -v -run '^TestVersionMatrix$$' ./test
 
 # unit skips everything that starts a real process.
 unit:

@@ -269,6 +269,9 @@ func TestConfTriesDue(t *testing.T) {
 		{"older than the refresh interval", confTries{last: now.Add(-DefaultConfRefresh - time.Second), epoch: 3, viewSize: 5, answered: true}, 3, 5, true},
 		{"no answer 10s ago: wait", confTries{last: now.Add(-10 * time.Second)}, 3, 5, false},
 		{"no answer 40s ago: retry", confTries{last: now.Add(-40 * time.Second)}, 3, 5, true},
+		// 3.5: no zk_quorum_size, a reconfiguration shows in conf alone.
+		{"no member counts its voters", confTries{last: now.Add(-time.Second), epoch: 3, answered: true}, 3, 0, true},
+		{"no member counts its voters, no membership in conf (3.4): wait", confTries{last: now.Add(-time.Second), epoch: 3}, 3, 0, false},
 	}
 	for _, test := range tests {
 		if got := test.tries.due(now, DefaultConfRefresh, test.epoch, test.size); got != test.want {

@@ -136,7 +136,6 @@ var leaderKeys = []struct {
 	key    string
 	figure Figure
 }{
-	{"zk_followers", LeaderFollowers},
 	{"zk_synced_followers", LeaderSyncedFollowers},
 	{"zk_synced_non_voting_followers", LeaderSyncedNonVotingFollowers},
 	{"zk_pending_syncs", LeaderPendingSyncs},
@@ -185,6 +184,10 @@ func (m *ProbedMember) takeMntr(mntr *zk.Mntr, srvrAnswered bool) {
 		if value, ok := mntr.Number(k.key); ok {
 			m.Figures.set(k.figure, value)
 		}
+	}
+	// 3.6 renamed zk_followers zk_learners.
+	if value, ok := mntr.Learners(); ok {
+		m.Figures.set(LeaderFollowers, value)
 	}
 	if voters, ok := mntr.LeaderVoters(); ok {
 		m.LeaderVoters, m.LeaderVotersAtMost = voters, !mntr.LeaderVotersExact()

@@ -40,6 +40,11 @@ func (c confTries) due(now time.Time, every time.Duration, epoch uint32, viewSiz
 		return now.Sub(c.last) >= min(every, confRetry)
 	case epoch != c.epoch, viewSize > 0 && viewSize != c.viewSize:
 		return true
+	case viewSize == 0:
+		// No member says how many voters it sees (3.5 sends no
+		// zk_quorum_size): only conf shows a reconfiguration, so it is
+		// read every round, from one member.
+		return true
 	}
 	return now.Sub(c.last) >= every
 }
@@ -117,11 +122,12 @@ func (r *Registry) askConf(s *setup, address string) confAnswer {
 
 // refreshMembership reads the ensemble's membership (conf) from one serving
 // member when it is due: on the first round, after an election or a change
-// in the voters' count, when a member's conf gave another version, and
-// otherwise every Options.ConfRefresh. Between reads the last answer
-// stands, so a round costs each member two words. A member whose whitelist
-// refuses conf is passed over for the next best. Each read also decides
-// the members discovery adds.
+// in the voters' count, when a member's conf gave another version, every
+// round where no member counts its voters (3.5), and otherwise every
+// Options.ConfRefresh. Between reads the last answer stands, so a round
+// costs each member two words. A member whose whitelist refuses conf is
+// passed over for the next best. Each read also decides the members
+// discovery adds.
 func (r *Registry) refreshMembership(t *tracker, s *setup, members []*ProbedMember) {
 	now := time.Now()
 	epoch, size := leaderEpoch(members), viewSize(members)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real parts the tests and the demo run: Debian's ZooKeeper,
-# Prometheus (with promtool), Alertmanager and jsonnet. Does nothing when
+# Prometheus (with promtool), Alertmanager, jsonnet and Maven (which fetches
+# the other ZooKeeper releases). Does nothing when
 # they are already there.
 set -euo pipefail
 
@@ -15,6 +16,8 @@ command -v nc >/dev/null || missing+=(netcat-openbsd)
 command -v nft >/dev/null && command -v ip >/dev/null || missing+=(nftables iproute2)
 # systemd-analyze checks the packaged unit (deploy/); it needs no running systemd.
 command -v systemd-analyze >/dev/null || missing+=(systemd)
+# mvn fetches the ZooKeeper releases of the version matrix from Maven Central.
+command -v mvn >/dev/null || missing+=(maven)
 for extra in "$@"; do
   command -v "$extra" >/dev/null || missing+=("$extra")
 done

@@ -130,11 +130,11 @@ func probeErrors(scrape *exposition, member *zkcluster.Member) float64 {
 	return sum
 }
 
-// maxEpoch is the highest zxid epoch any member reported.
-func maxEpoch(scrape *exposition) float64 {
+// maxEpoch is the highest zxid epoch any member of ensemble reported.
+func maxEpoch(scrape *exposition, ensemble string) float64 {
 	var epoch float64
 	for _, metric := range scrape.families["zookeeper_zxid_epoch"].GetMetric() {
-		if labelsMatch(metric, map[string]string{"ensemble": faultEnsemble}) {
+		if labelsMatch(metric, map[string]string{"ensemble": ensemble}) {
 			epoch = max(epoch, metric.GetGauge().GetValue())
 		}
 	}
@@ -331,7 +331,7 @@ func TestFaults(t *testing.T) {
 
 	t.Run("the whole ensemble restarted: a new election, a new zxid epoch", func(t *testing.T) {
 		before := settle(t, healthy)
-		epoch := maxEpoch(before)
+		epoch := maxEpoch(before, faultEnsemble)
 		for _, member := range cluster.Members() {
 			if err := cluster.Stop(member.ID); err != nil {
 				t.Fatal(err)
@@ -357,8 +357,8 @@ func TestFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		scrape = settle(t, healthy)
-		t.Logf("zxid epoch %v before the whole-ensemble restart, %v after", epoch, maxEpoch(scrape))
-		if got := maxEpoch(scrape); got <= epoch {
+		t.Logf("zxid epoch %v before the whole-ensemble restart, %v after", epoch, maxEpoch(scrape, faultEnsemble))
+		if got := maxEpoch(scrape, faultEnsemble); got <= epoch {
 			t.Errorf("zxid epoch %v after a new election, was %v", got, epoch)
 		}
 		leader := cluster.LeaderT(t)

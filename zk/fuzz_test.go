@@ -18,7 +18,7 @@ import (
 
 // The fuzz targets below check properties of every parser, not only that it
 // does not panic. Their seeds are the answers captured from real members
-// (testdata/<state>/<word>); `go test` runs the seeds, and
+// (testdata/<state>/<word> and testdata/<release>/<state>/<word>); `go test` runs the seeds, and
 // `go test -run '^$' -fuzz '^FuzzParseSrvr$' ./zk` explores from them (see
 // docs/testing.md). Crashers found land in testdata/fuzz/<target>/ and stay
 // there as regression tests.
@@ -31,6 +31,12 @@ func addCaptures(f *testing.F, names ...string) {
 		if err != nil {
 			f.Fatal(err)
 		}
+		// Every other release's, in testdata/<release>/<state>/.
+		releases, err := filepath.Glob(filepath.Join("testdata", "3.*", "*", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		paths = append(paths, releases...)
 		if len(paths) == 0 {
 			f.Fatalf("no captured %s answers to seed from", name)
 		}

@@ -123,6 +123,17 @@ func (m *Mntr) LeaderVoters() (int, bool) {
 	return int(synced-nonVoting) + 1, true
 }
 
+// Learners is the leader's count of the learners (followers and
+// observers) connected to it: zk_learners from 3.6, zk_followers, the same
+// count under its older name, on 3.4 and 3.5. ok is false on any other
+// member.
+func (m *Mntr) Learners() (float64, bool) {
+	if v, ok := m.Number("zk_learners"); ok {
+		return v, true
+	}
+	return m.Number("zk_followers")
+}
+
 // maxCount bounds the member counts believed from an answer: far above any
 // ensemble, far below where a float stops holding whole numbers.
 const maxCount = 1 << 20

@@ -95,9 +95,11 @@ func (c *Cluster) writeStatic(b *strings.Builder, m *Member) {
 		line("clientPort=%d", m.ports.client)
 		line("clientPortAddress=127.0.0.1")
 	}
-	line("admin.enableServer=true")
-	line("admin.serverAddress=127.0.0.1")
-	line("admin.serverPort=%d", m.ports.admin)
+	if m.Release.HasAdminServer() {
+		line("admin.enableServer=true")
+		line("admin.serverAddress=127.0.0.1")
+		line("admin.serverPort=%d", m.ports.admin)
+	}
 	whitelist := "*"
 	if w, ok := o.Whitelist[m.ID]; ok {
 		whitelist = w
@@ -116,7 +118,9 @@ func (c *Cluster) writeStatic(b *strings.Builder, m *Member) {
 		line("reconfigEnabled=true")
 	}
 	if !o.Standalone {
-		line("standaloneEnabled=false")
+		if m.Release.HasReconfig() {
+			line("standaloneEnabled=false")
+		}
 		if m.Observer {
 			line("peerType=observer")
 		}
@@ -128,9 +132,16 @@ func (c *Cluster) writeStatic(b *strings.Builder, m *Member) {
 // member's client address, followed by any group.N and weight.N lines.
 func (c *Cluster) membershipLines(ms []*Member, explicitRole bool) []string {
 	var out []string
+	clientPart := c.opts.oldest().HasReconfig()
 	for _, p := range ms {
-		out = append(out, serverLine(p, explicitRole)+"\n")
+		out = append(out, serverLine(p, explicitRole, clientPart)+"\n")
 	}
+	return append(out, c.quorumLines()...)
+}
+
+// quorumLines are the group.N and weight.N lines.
+func (c *Cluster) quorumLines() []string {
+	var out []string
 	for g, ids := range c.opts.Groups {
 		parts := make([]string, len(ids))
 		for i, id := range ids {
@@ -150,8 +161,9 @@ func (c *Cluster) membershipLines(ms []*Member, explicitRole bool) []string {
 }
 
 // serverLine is m's server.N entry. The role is spelled out for a dynamic
-// configuration, where ZooKeeper itself always writes it.
-func serverLine(m *Member, explicitRole bool) string {
+// configuration, where ZooKeeper itself always writes it. Without
+// clientPart (3.4, which rejects it) the line names no client address.
+func serverLine(m *Member, explicitRole, clientPart bool) string {
 	role := ""
 	switch {
 	case m.Observer:
@@ -159,7 +171,11 @@ func serverLine(m *Member, explicitRole bool) string {
 	case explicitRole:
 		role = ":participant"
 	}
-	return fmt.Sprintf("server.%d=127.0.0.1:%d:%d%s;127.0.0.1:%d", m.ID, m.ports.quorum, m.ports.election, role, m.ports.client)
+	line := fmt.Sprintf("server.%d=127.0.0.1:%d:%d%s", m.ID, m.ports.quorum, m.ports.election, role)
+	if !clientPart {
+		return line
+	}
+	return fmt.Sprintf("%s;127.0.0.1:%d", line, m.ports.client)
 }
 
 // ZooCfgPath returns a zoo.cfg for the exporter's --zookeeper.zoo-cfg: the
@@ -174,7 +190,13 @@ func (c *Cluster) writeZooCfg() error {
 		m := c.members[0]
 		return os.WriteFile(c.ZooCfgPath(), fmt.Appendf(nil, "clientPort=%d\nclientPortAddress=127.0.0.1\n", m.ports.client), 0o644)
 	}
-	lines := c.membershipLines(c.snapshot(), false)
+	// The exporter reads every member's client address from this file,
+	// whatever the release's own dialect.
+	var lines []string
+	for _, m := range c.snapshot() {
+		lines = append(lines, serverLine(m, false, true)+"\n")
+	}
+	lines = append(lines, c.quorumLines()...)
 	if err := os.WriteFile(c.ZooCfgPath(), []byte(strings.Join(lines, "")), 0o644); err != nil {
 		return fmt.Errorf("zkcluster: writing %s: %w", c.ZooCfgPath(), err)
 	}

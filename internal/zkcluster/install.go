@@ -1,6 +1,7 @@
 package zkcluster
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -23,6 +24,24 @@ const ClasspathDirEnv = "ZK_CLASSPATH_DIR"
 type install struct {
 	java      string
 	classpath string
+}
+
+// findRelease locates java and release r's jars, fetching a Maven release
+// into the cache first (see Fetch).
+func findRelease(ctx context.Context, r Release) (*install, error) {
+	if r.Debian {
+		return findInstall()
+	}
+	java, err := findJava()
+	if err != nil {
+		return nil, err
+	}
+	lib, err := Fetch(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	// A fetched release's folder holds exactly its class path.
+	return &install{java: java, classpath: filepath.Join(lib, "*")}, nil
 }
 
 // findInstall locates java and builds the member class path.

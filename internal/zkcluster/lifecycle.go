@@ -39,9 +39,15 @@ func (c *Cluster) launch(m *Member) error {
 		args = append(args, "-Dzookeeper.skipACL=yes")
 	}
 	args = append(args, c.opts.JVMArgs...)
-	classpath := strings.Join(append([]string{c.inst.classpath}, c.opts.ExtraClasspath...), string(os.PathListSeparator))
+	if !m.Release.HasAdminServer() {
+		// 3.4 registers log4j's MBeans, and log4j has no configuration
+		// here (slf4j-simple logs).
+		args = append(args, "-Dzookeeper.jmx.log4j.disable=true")
+	}
+	inst := c.installOf(m)
+	classpath := strings.Join(append([]string{inst.classpath}, c.opts.ExtraClasspath...), string(os.PathListSeparator))
 	args = append(args, "-cp", classpath, "org.apache.zookeeper.server.quorum.QuorumPeerMain", m.ConfigPath)
-	cmd := c.commandContext(context.Background(), c.inst.java, args...)
+	cmd := c.commandContext(context.Background(), inst.java, args...)
 	cmd.Dir = m.Dir
 	cmd.Env = append(os.Environ(), "JAVA_TOOL_OPTIONS=") // keep stray JVM options out
 	cmd.SysProcAttr = sysProcAttr()

@@ -100,7 +100,7 @@ func (c *Cluster) AddVoters(ctx context.Context, n int) ([]*Member, error) {
 	if err != nil {
 		return nil, err
 	}
-	current, err := leader.Membership(ctx)
+	current, _, err := c.CurrentMembership(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +110,7 @@ func (c *Cluster) AddVoters(ctx context.Context, n int) ([]*Member, error) {
 	}
 	var joining []string
 	for _, m := range added {
-		joining = append(joining, serverLine(m, true))
+		joining = append(joining, serverLine(m, true, true))
 	}
 	out, err := c.CLI(ctx, leader.ID, "reconfig", "-add", strings.Join(joining, ","))
 	if err != nil {
@@ -150,7 +150,7 @@ func (c *Cluster) startJoiners(ctx context.Context, n int, current Membership) (
 	}
 	var ids []int
 	for _, m := range added {
-		if err := c.writeConfig(m, append(slices.Clone(base), serverLine(m, true)+"\n")); err != nil {
+		if err := c.writeConfig(m, append(slices.Clone(base), serverLine(m, true, true)+"\n")); err != nil {
 			return added, err
 		}
 		if err := c.launch(m); err != nil {
@@ -199,21 +199,39 @@ func (c *Cluster) RemoveVoters(ctx context.Context, ids ...int) error {
 	return nil
 }
 
-// waitMembership polls the current leader's conf until ok accepts it.
+// CurrentMembership is the leader's view of the ensemble (conf), or, when
+// the leader's whitelist refuses conf, the first other serving member's
+// that answers it; from is the member that answered.
+func (c *Cluster) CurrentMembership(ctx context.Context) (_ Membership, from *Member, err error) {
+	leader, err := c.Leader(ctx)
+	if err != nil {
+		return Membership{}, nil, err
+	}
+	ms, err := leader.Membership(ctx)
+	if err == nil {
+		return ms, leader, nil
+	}
+	for _, m := range c.Members() {
+		if m == leader || !m.running() {
+			continue
+		}
+		if other, otherErr := m.Membership(ctx); otherErr == nil {
+			return other, m, nil
+		}
+	}
+	return Membership{}, nil, err
+}
+
+// waitMembership polls the current membership until ok accepts it.
 func (c *Cluster) waitMembership(ctx context.Context, ok func(Membership) bool) error {
 	var last error
 	err := c.poll(ctx, func() (bool, error) {
-		leader, err := c.Leader(ctx)
+		ms, from, err := c.CurrentMembership(ctx)
 		if err != nil {
 			last = err
 			return false, nil
 		}
-		ms, err := leader.Membership(ctx)
-		if err != nil {
-			last = err
-			return false, nil
-		}
-		last = fmt.Errorf("leader %d: participants %v, observers %v", leader.ID, ms.Participants, ms.Observers)
+		last = fmt.Errorf("member %d: participants %v, observers %v", from.ID, ms.Participants, ms.Observers)
 		return ok(ms), nil
 	})
 	if err != nil {

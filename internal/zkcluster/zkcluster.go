@@ -1,9 +1,10 @@
 // Package zkcluster starts real ZooKeeper ensembles on the loopback
 // interface, one JVM per member, for integration tests and demos.
 //
-// Members run Debian's ZooKeeper 3.8 (apt-get install -y zookeeper) directly
-// through QuorumPeerMain with a generated zoo.cfg, so no system
-// configuration is read. Everything binds to 127.0.0.1 on free ports,
+// Members run Debian's ZooKeeper 3.8 (apt-get install -y zookeeper), or any
+// release from 3.4 on fetched once per machine from Maven Central
+// (Options.Release, Fetch), directly through QuorumPeerMain with a zoo.cfg
+// generated in that release's dialect, so no system configuration is read. Everything binds to 127.0.0.1 on free ports,
 // with Options.NetNS inside a network namespace of the cluster's own, where
 // BlockPeers can cut the members off from each other. Options.Groups makes
 // a hierarchical quorum; Options.Reconfig allows AddVoters and RemoveVoters.
@@ -16,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -39,8 +41,24 @@ const (
 	DefaultStartTimeout = 60 * time.Second
 )
 
-// Options describe an ensemble. The zero value is three voters.
+// fetchTimeout is added to the start deadline for a release that may have
+// to be fetched first (about 15 s each, measured, 35 s for the first).
+const fetchTimeout = 2 * time.Minute
+
+// Options describe an ensemble. The zero value is three voters of
+// Debian's ZooKeeper.
 type Options struct {
+	// Release is the ZooKeeper release every member runs (see
+	// ParseRelease): "" or DebianRelease for Debian's package, a version
+	// such as "3.9.5" for that release from Maven Central, fetched once
+	// per machine (Fetch). The configuration is written in that release's
+	// dialect: 3.4 has no AdminServer, no dynamic reconfiguration and no
+	// client address in server.N lines.
+	Release string
+	// MemberReleases maps a member id to a release other than Release,
+	// for an ensemble in the middle of an upgrade.
+	MemberReleases map[int]string
+
 	// Voters is the number of voting members, DefaultVoters if zero. In
 	// Standalone mode it must be 0 or 1.
 	Voters int
@@ -108,6 +126,10 @@ type Options struct {
 	// LogOutput, if set, also receives every member's log, each line
 	// prefixed with "zk<id> ". The log is always written to LogPath too.
 	LogOutput io.Writer
+
+	// Set by withDefaults from Release and MemberReleases.
+	release        Release
+	memberReleases map[int]Release
 }
 
 // Member is one ZooKeeper server of a Cluster. Its fields are fixed for the
@@ -115,6 +137,8 @@ type Options struct {
 type Member struct {
 	ID       int
 	Observer bool
+	// Release is the ZooKeeper release the member runs.
+	Release Release
 	// ClientAddr is "127.0.0.1:port" of the client port, which also
 	// answers four-letter words.
 	ClientAddr string
@@ -152,7 +176,8 @@ type process struct {
 // Cluster is a running ensemble. Its methods are safe for concurrent use.
 type Cluster struct {
 	opts    Options
-	inst    *install
+	inst    *install            // the release of Options.Release
+	insts   map[string]*install // every member's, by release name
 	baseDir string
 	ns      *netNS // nil without Options.NetNS
 	http    *http.Client
@@ -173,21 +198,25 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	inst, err := findInstall()
-	if err != nil {
-		return nil, err
-	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		per3 := (opts.Voters + opts.Observers + 2) / 3
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(per3)*DefaultStartTimeout)
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(per3)*DefaultStartTimeout+fetchTimeout)
 		defer cancel()
+	}
+	insts := map[string]*install{}
+	for _, r := range append([]Release{opts.release}, slices.Collect(maps.Values(opts.memberReleases))...) {
+		if insts[r.Name] == nil {
+			if insts[r.Name], err = findRelease(ctx, r); err != nil {
+				return nil, err
+			}
+		}
 	}
 	// Free ports are found by binding and releasing them, so another
 	// process may take one before ZooKeeper binds it; one retry with new
 	// ports covers that race.
 	for attempt := 1; ; attempt++ {
-		c, err := start(ctx, opts, inst)
+		c, err := start(ctx, opts, insts)
 		if err == nil {
 			return c, nil
 		}
@@ -230,15 +259,58 @@ func (o Options) withDefaults() (Options, error) {
 	if o.SyncLimit == 0 {
 		o.SyncLimit = DefaultSyncLimit
 	}
-	return o, nil
+	err := o.parseReleases()
+	return o, err
 }
 
-func start(ctx context.Context, opts Options, inst *install) (_ *Cluster, err error) {
+// parseReleases reads Release and MemberReleases and checks that the
+// options ask nothing of a release that it lacks.
+func (o *Options) parseReleases() error {
+	var err error
+	if o.release, err = ParseRelease(o.Release); err != nil {
+		return err
+	}
+	o.memberReleases = map[int]Release{}
+	for id, name := range o.MemberReleases {
+		if id < 1 || id > o.Voters+o.Observers {
+			return fmt.Errorf("zkcluster: MemberReleases names member %d of %d", id, o.Voters+o.Observers)
+		}
+		if o.memberReleases[id], err = ParseRelease(name); err != nil {
+			return err
+		}
+	}
+	if (o.Reconfig || o.ReconfigEnabled) && !o.oldest().HasReconfig() {
+		return fmt.Errorf("zkcluster: release %s has no dynamic reconfiguration", o.oldest())
+	}
+	return nil
+}
+
+// releaseOf is the release member id runs.
+func (o Options) releaseOf(id int) Release {
+	if r, ok := o.memberReleases[id]; ok {
+		return r
+	}
+	return o.release
+}
+
+// oldest is the oldest release any member runs: the membership lines,
+// which every member reads, are written in its dialect.
+func (o Options) oldest() Release {
+	old := o.release
+	for _, r := range o.memberReleases {
+		if !r.atLeast(old.Major, old.Minor) {
+			old = r
+		}
+	}
+	return old
+}
+
+func start(ctx context.Context, opts Options, insts map[string]*install) (_ *Cluster, err error) {
 	base, err := os.MkdirTemp("", "zkcluster-")
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{opts: opts, inst: inst, baseDir: base}
+	c := &Cluster{opts: opts, inst: insts[opts.release.Name], insts: insts, baseDir: base}
 	defer func() {
 		if err != nil {
 			err = fmt.Errorf("%w\n%s", err, c.logTails(40))
@@ -292,6 +364,7 @@ func (c *Cluster) newMember(id int, observer bool, ports []int) *Member {
 	m := &Member{
 		ID:           id,
 		Observer:     observer,
+		Release:      c.opts.releaseOf(id),
 		ClientAddr:   loopback(p.client),
 		AdminAddr:    loopback(p.admin),
 		QuorumAddr:   loopback(p.quorum),
@@ -397,8 +470,8 @@ func (c *Cluster) CLI(ctx context.Context, id int, args ...string) ([]byte, erro
 		// Keep the client's connection chatter out of the output.
 		"-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
 		"-Dorg.slf4j.simpleLogger.log.org.apache.zookeeper.util.ServiceUtils=off",
-		"-cp", c.inst.classpath, "org.apache.zookeeper.ZooKeeperMain", "-server", m.ClientAddr}, args...)
-	cmd := c.commandContext(ctx, c.inst.java, full...)
+		"-cp", c.installOf(m).classpath, "org.apache.zookeeper.ZooKeeperMain", "-server", m.ClientAddr}, args...)
+	cmd := c.commandContext(ctx, c.installOf(m).java, full...)
 	cmd.Env = append(os.Environ(), "JAVA_TOOL_OPTIONS=")
 	cmd.SysProcAttr = sysProcAttr()
 	out, err := cmd.CombinedOutput()
@@ -406,6 +479,14 @@ func (c *Cluster) CLI(ctx context.Context, id int, args ...string) ([]byte, erro
 		return out, fmt.Errorf("zkcluster: zkCli %s on member %d: %w\n%s", strings.Join(args, " "), id, err, out)
 	}
 	return out, nil
+}
+
+// installOf is the installation of m's release.
+func (c *Cluster) installOf(m *Member) *install {
+	if inst := c.insts[m.Release.Name]; inst != nil {
+		return inst
+	}
+	return c.inst
 }
 
 // logTails returns the last n lines of every member's log.

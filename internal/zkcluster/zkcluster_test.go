@@ -234,6 +234,11 @@ func TestOptionsValidation(t *testing.T) {
 		{Voters: 3, Observers: 1, Groups: [][]int{{1, 2}, {3, 4}}},
 		{Voters: 3, Groups: [][]int{{1}, {2, 3}, {}}},
 		{Voters: 3, Groups: [][]int{{1}, {2, 3}}, Weights: map[int]int{1: -1}},
+		{Release: "3.9"},
+		{Release: "2.9.9"},
+		{Release: "3.4.14", Reconfig: true},
+		{Release: "3.9.5", MemberReleases: map[int]string{2: "3.4.14"}, ReconfigEnabled: true},
+		{Voters: 3, MemberReleases: map[int]string{4: "3.9.5"}},
 	} {
 		if _, err := Start(t.Context(), o); err == nil {
 			t.Errorf("Start(%+v) succeeded", o)
@@ -301,7 +306,7 @@ func TestWriteConfig(t *testing.T) {
 	for id := 1; id <= 3; id++ {
 		dir := t.TempDir()
 		c.members = append(c.members, &Member{
-			ID: id, Observer: id == 3, Dir: dir,
+			ID: id, Observer: id == 3, Dir: dir, Release: opts.release,
 			ConfigPath: filepath.Join(dir, "zoo.cfg"), DataDir: filepath.Join(dir, "data"),
 			ports: memberPorts{id * 10, id*10 + 1, id*10 + 2, id*10 + 3},
 		})
@@ -617,6 +622,25 @@ func TestWriteConfigVariants(t *testing.T) {
 			memberWants: []string{"group.1=1:2\n", "group.2=3:4\n", "weight.1=2\nweight.4=0\n", "server.4=127.0.0.1:42:43;127.0.0.1:40\n"},
 			memberNot:   []string{"dynamicConfigFile", "reconfigEnabled"},
 			zooCfg:      []string{"server.1=127.0.0.1:12:13;127.0.0.1:10\n", "group.2=3:4\n", "weight.4=0\n"},
+		},
+		{
+			// 3.4 rejects a client address in server.N, has no
+			// AdminServer and no standaloneEnabled; the exporter's
+			// zoo.cfg still names every client address.
+			name:        "Release34",
+			opts:        Options{Voters: 2, Observers: 1, Release: "3.4.14"},
+			memberWants: []string{"server.1=127.0.0.1:12:13\n", "server.3=127.0.0.1:32:33:observer\n", "clientPort=10\n"},
+			memberNot:   []string{";127.0.0.1", "admin.", "standaloneEnabled", "reconfigEnabled"},
+			zooCfg:      []string{"server.1=127.0.0.1:12:13;127.0.0.1:10\n", "server.3=127.0.0.1:32:33:observer;127.0.0.1:30\n"},
+		},
+		{
+			// A member on 3.4 makes the whole ensemble's membership
+			// 3.4's; a newer member keeps its AdminServer.
+			name:        "MixedWith34",
+			opts:        Options{Voters: 2, Release: "3.5.10", MemberReleases: map[int]string{2: "3.4.14"}},
+			memberWants: []string{"server.2=127.0.0.1:22:23\n", "admin.serverPort=11\n", "standaloneEnabled=false\n"},
+			memberNot:   []string{";127.0.0.1"},
+			zooCfg:      []string{"server.2=127.0.0.1:22:23;127.0.0.1:20\n"},
 		},
 		{
 			name:        "Reconfig",

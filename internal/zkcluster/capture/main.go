@@ -1,8 +1,11 @@
 // Command capture starts real ZooKeeper members with zkcluster and saves
 // their raw answers to four-letter words and AdminServer commands, one
-// directory per server state, as test data for the parsers:
+// directory per server state, as test data for the parsers. Debian's
+// package is captured into -out itself, any other release (fetched from
+// Maven Central) into -out/<release>:
 //
 //	go run ./internal/zkcluster/capture -out zk/testdata
+//	go run ./internal/zkcluster/capture -out zk/testdata -release 3.9.5
 package main
 
 import (
@@ -31,23 +34,47 @@ var (
 // and envi print it) so the files do not depend on the machine.
 const placeholderDir = "/var/lib/zookeeper"
 
+// placeholderLib replaces the cache folder of fetched releases, whose jars
+// envi lists: /opt/zookeeper/<version>/<jar>.
+const placeholderLib = "/opt/zookeeper"
+
 func main() {
 	out := flag.String("out", "zk/testdata", "directory to write <state>/<word> files to")
 	timeout := flag.Duration("timeout", 5*time.Minute, "overall time limit")
 	only := flag.String("only", "", "comma-separated steps to run (default all): "+stepNames())
+	releaseName := flag.String("release", zkcluster.DebianRelease, "ZooKeeper release to run (zkcluster.ParseRelease)")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	cp := &capturer{out: *out}
+	release, err := zkcluster.ParseRelease(*releaseName)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cp := &capturer{out: *out, release: release}
+	if !release.Debian {
+		cp.out = filepath.Join(*out, release.Name)
+	}
 	failed := false
 	for _, s := range steps {
 		if *only != "" && !slices.Contains(strings.Split(*only, ","), s.name) {
 			continue
 		}
+		if s.skip != nil {
+			if reason := s.skip(release); reason != "" {
+				log.Printf("%s: skipped, %s", s.name, reason)
+				continue
+			}
+		}
 		log.Printf("capturing %s", s.name)
 		if err := s.run(cp, ctx); err != nil {
 			log.Printf("%s: %v", s.name, err)
+			failed = true
+		}
+	}
+	if !release.Debian {
+		if err := cp.writeReadme(); err != nil {
+			log.Print(err)
 			failed = true
 		}
 	}
@@ -56,17 +83,67 @@ func main() {
 	}
 }
 
+// writeReadme says in a fetched release's folder where its answers come
+// from; zk/testdata/README.md describes the states.
+func (cp *capturer) writeReadme() error {
+	srvr, err := os.ReadFile(filepath.Join(cp.out, "leader", "srvr"))
+	if err != nil {
+		return fmt.Errorf("README: %w", err)
+	}
+	version, _, _ := strings.Cut(string(srvr), "\n")
+	var states []string
+	entries, _ := os.ReadDir(cp.out)
+	for _, e := range entries {
+		if e.IsDir() {
+			states = append(states, "`"+e.Name()+"`")
+		}
+	}
+	text := fmt.Sprintf(`# ZooKeeper %s
+
+Answers of real members of ZooKeeper %s, the release published on Maven
+Central (org.apache.zookeeper:zookeeper:%s with the dependencies its own build
+compiles against, logging through slf4j-simple), run by internal/zkcluster on
+OpenJDK 17 with the settings ../README.md describes, captured with:
+
+    go run ./internal/zkcluster/capture -out zk/testdata -release %s
+
+The members said: %s
+
+States: %s.
+`, cp.release, cp.release, cp.release.Version, cp.release, strings.TrimPrefix(version, "Zookeeper version: "), strings.Join(states, ", "))
+	if !cp.release.HasAdminServer() {
+		text += "\nThis release has no AdminServer: no `admin_*.json` answers.\n"
+	}
+	if !cp.release.HasReconfig() {
+		text += "It has no dynamic reconfiguration: no `reconfig_*` states.\n"
+	}
+	return os.WriteFile(filepath.Join(cp.out, "README.md"), []byte(text), 0o644)
+}
+
 var steps = []struct {
 	name string
 	run  func(*capturer, context.Context) error
+	skip func(zkcluster.Release) string // why a release cannot, "" if it can
 }{
-	{"ensemble", (*capturer).ensemble},
-	{"standalone", (*capturer).standalone},
-	{"not_whitelisted", (*capturer).notWhitelisted},
-	{"default_whitelist", (*capturer).defaultWhitelist},
-	{"leader_serves_no", (*capturer).leaderServesNo},
-	{"read_only", (*capturer).readOnly},
-	{"reconfig_removed", (*capturer).reconfigRemoved},
+	{"ensemble", (*capturer).ensemble, nil},
+	{"standalone", (*capturer).standalone, nil},
+	{"not_whitelisted", (*capturer).notWhitelisted, nil},
+	{"default_whitelist", (*capturer).defaultWhitelist, nil},
+	{"leader_serves_no", (*capturer).leaderServesNo, func(r zkcluster.Release) string {
+		// Only the AdminServer's zabstate (3.6+) tells such a leader
+		// from a member without quorum, so zkcluster cannot wait for it.
+		if r.Minor < 6 {
+			return r.Line() + " has no zabstate command to find a leader that does not serve"
+		}
+		return ""
+	}},
+	{"read_only", (*capturer).readOnly, nil},
+	{"reconfig_removed", (*capturer).reconfigRemoved, func(r zkcluster.Release) string {
+		if !r.HasReconfig() {
+			return r.Line() + " has no dynamic reconfiguration"
+		}
+		return ""
+	}},
 }
 
 func stepNames() string {
@@ -78,13 +155,20 @@ func stepNames() string {
 }
 
 type capturer struct {
-	out string
+	out     string
+	release zkcluster.Release
+}
+
+// start starts an ensemble of the release being captured.
+func (cp *capturer) start(ctx context.Context, opts zkcluster.Options) (*zkcluster.Cluster, error) {
+	opts.Release = cp.release.Name
+	return zkcluster.Start(ctx, opts)
 }
 
 // ensemble captures leader, follower and observer of a 3+1 ensemble, then
 // kills two voters and captures the survivors without quorum.
 func (cp *capturer) ensemble(ctx context.Context) error {
-	c, err := zkcluster.Start(ctx, zkcluster.Options{Voters: 3, Observers: 1})
+	c, err := cp.start(ctx, zkcluster.Options{Voters: 3, Observers: 1})
 	if err != nil {
 		return err
 	}
@@ -124,7 +208,7 @@ func (cp *capturer) ensemble(ctx context.Context) error {
 }
 
 func (cp *capturer) standalone(ctx context.Context) error {
-	c, err := zkcluster.Start(ctx, zkcluster.Options{Standalone: true})
+	c, err := cp.start(ctx, zkcluster.Options{Standalone: true})
 	if err != nil {
 		return err
 	}
@@ -133,7 +217,7 @@ func (cp *capturer) standalone(ctx context.Context) error {
 }
 
 func (cp *capturer) notWhitelisted(ctx context.Context) error {
-	c, err := zkcluster.Start(ctx, zkcluster.Options{Standalone: true, Whitelist: map[int]string{1: "srvr"}})
+	c, err := cp.start(ctx, zkcluster.Options{Standalone: true, Whitelist: map[int]string{1: "srvr"}})
 	if err != nil {
 		return err
 	}
@@ -143,7 +227,7 @@ func (cp *capturer) notWhitelisted(ctx context.Context) error {
 
 // defaultWhitelist captures a member without 4lw.commands.whitelist.
 func (cp *capturer) defaultWhitelist(ctx context.Context) error {
-	c, err := zkcluster.Start(ctx, zkcluster.Options{Standalone: true, Whitelist: map[int]string{1: ""}})
+	c, err := cp.start(ctx, zkcluster.Options{Standalone: true, Whitelist: map[int]string{1: ""}})
 	if err != nil {
 		return err
 	}
@@ -153,7 +237,7 @@ func (cp *capturer) defaultWhitelist(ctx context.Context) error {
 
 func (cp *capturer) leaderServesNo(ctx context.Context) error {
 	no := false
-	c, err := zkcluster.Start(ctx, zkcluster.Options{Voters: 3, LeaderServes: &no})
+	c, err := cp.start(ctx, zkcluster.Options{Voters: 3, LeaderServes: &no})
 	if err != nil {
 		return err
 	}
@@ -171,7 +255,7 @@ func (cp *capturer) leaderServesNo(ctx context.Context) error {
 // readOnly captures a voter of a read-only-enabled ensemble after the other
 // two voters were killed.
 func (cp *capturer) readOnly(ctx context.Context) error {
-	c, err := zkcluster.Start(ctx, zkcluster.Options{Voters: 3, JVMArgs: []string{"-Dreadonlymode.enabled=true"}})
+	c, err := cp.start(ctx, zkcluster.Options{Voters: 3, JVMArgs: []string{"-Dreadonlymode.enabled=true"}})
 	if err != nil {
 		return err
 	}
@@ -239,6 +323,9 @@ func (cp *capturer) member(ctx context.Context, c *zkcluster.Cluster, m *zkclust
 		}
 	}
 	for _, cmd := range adminCommands {
+		if !m.Release.HasAdminServer() {
+			break
+		}
 		b, err := m.Admin(ctx, cmd)
 		if err != nil {
 			log.Printf("%s: member %d: admin %s: %v (saving %d bytes)", state, m.ID, cmd, err, len(b))
@@ -256,6 +343,10 @@ var hostLine = regexp.MustCompile(`(?m)^host\.name=.*$`)
 // sanitize removes what depends on the capturing machine.
 func sanitize(b []byte, clusterDir string) []byte {
 	b = bytes.ReplaceAll(b, []byte(clusterDir), []byte(placeholderDir))
+	// A fetched release's jars are in this machine's cache (envi's class path).
+	if cache, err := zkcluster.CacheDir(); err == nil {
+		b = bytes.ReplaceAll(b, []byte(cache), []byte(placeholderLib))
+	}
 	b = hostLine.ReplaceAll(b, []byte("host.name=zkhost"))
 	if h, err := os.Hostname(); err == nil && len(h) > 3 {
 		b = bytes.ReplaceAll(b, []byte(h), []byte("zkhost"))
@@ -270,7 +361,7 @@ func sanitize(b []byte, clusterDir string) []byte {
 // captures it and the leader afterwards.
 func (cp *capturer) reconfigRemoved(ctx context.Context) error {
 	extra := []string{"skipACL=yes"}
-	c, err := zkcluster.Start(ctx, zkcluster.Options{
+	c, err := cp.start(ctx, zkcluster.Options{
 		Voters:          3,
 		ReconfigEnabled: true,
 		ExtraConfig:     map[int][]string{1: extra, 2: extra, 3: extra},
