@@ -300,3 +300,34 @@ func TestFollowerTheExporterCannotReach(t *testing.T) {
 		t.Errorf("the unreachable member: up %v voter %v unplaced %v", m.Up, m.Voter, m.Unplaced)
 	}
 }
+
+// A membership is read again while the members count another number of
+// voters than it lists, however the view stood when it was read.
+func TestViewDisagrees(t *testing.T) {
+	conf, err := zk.ParseConf(mustCaptured(t, "leader", "conf")) // 3 voters, 1 observer
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := membershipOf(conf, capturedLeader, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, test := range []struct {
+		size int
+		live *Membership
+		want bool
+	}{{3, live, false}, {2, live, true}, {4, live, true}, {0, live, false}, {3, nil, false}} {
+		if got := viewDisagrees(test.size, test.live); got != test.want {
+			t.Errorf("view of %d voters, membership %v: disagrees %v, want %v", test.size, test.live != nil, got, test.want)
+		}
+	}
+}
+
+func mustCaptured(t *testing.T, state, word string) []byte {
+	t.Helper()
+	answer, err := zktest.Captured(state, word)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return answer
+}

@@ -132,7 +132,8 @@ func (r *Registry) refreshMembership(t *tracker, s *setup, members []*ProbedMemb
 	now := time.Now()
 	epoch, size := leaderEpoch(members), viewSize(members)
 	t.mu.Lock()
-	due := t.confTries.due(now, r.opts.ConfRefresh, epoch, size) || rolesContradict(members, t.membership, t.serverIDs)
+	due := t.confTries.due(now, r.opts.ConfRefresh, epoch, size) || rolesContradict(members, t.membership, t.serverIDs) ||
+		viewDisagrees(size, t.membership)
 	targets := confTargets(members, t.confAllowed)
 	returned := t.forgetReturned(members)
 	t.mu.Unlock()
@@ -155,6 +156,23 @@ func (r *Registry) refreshMembership(t *tracker, s *setup, members []*ProbedMemb
 	if known && due && len(targets) > 0 {
 		r.rediscover(t, s)
 	}
+}
+
+// viewDisagrees: the members say their view holds another number of voters
+// than the membership in force lists. Comparing with the view when conf was
+// last read is not enough: the member that answered it may not have applied
+// a reconfiguration the others already count.
+func viewDisagrees(size int, live *Membership) bool {
+	if size == 0 || live == nil {
+		return false
+	}
+	voters := 0
+	for _, server := range live.Servers {
+		if server.Voter() {
+			voters++
+		}
+	}
+	return voters != size
 }
 
 // rolesContradict reports whether a member answers in a role the

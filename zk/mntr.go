@@ -138,7 +138,6 @@ func (m *Mntr) Learners() (float64, bool) {
 // ensemble, far below where a float stops holding whole numbers.
 const maxCount = 1 << 20
 
-// isCount reports whether v is a whole number from 0 to maxCount.
 // LeaderVotersExact reports whether LeaderVoters counts voters only.
 // ZooKeeper 3.5 counts servers removed by reconfig that still follow among
 // zk_synced_followers without saying how many (zk_synced_non_voting_followers
@@ -150,6 +149,7 @@ func (m *Mntr) LeaderVotersExact() bool {
 	return strings.HasPrefix(m.Version, "3.4.")
 }
 
+// isCount reports whether v is a whole number from 0 to maxCount.
 func isCount(v float64) bool { return v >= 0 && v <= maxCount && v == math.Trunc(v) }
 
 // ParseMntr parses "key<TAB>value" lines. Every line must be one; only the

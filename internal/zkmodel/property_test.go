@@ -71,7 +71,9 @@ var features = []struct {
 		return anyServer(c, func(s *zkmodel.Server) bool { return c.Ensemble.Hierarchical && s.Voter() && s.Weight == 0 })
 	}},
 	{"an observer weighing in a group", func(c *zkmodel.Case) bool {
-		return anyServer(c, func(s *zkmodel.Server) bool { return c.Ensemble.Hierarchical && s.Member && !s.Participant && s.Group != 0 })
+		return anyServer(c, func(s *zkmodel.Server) bool {
+			return c.Ensemble.Hierarchical && s.Member && !s.Participant && s.Group != 0
+		})
 	}},
 	{"an observer", func(c *zkmodel.Case) bool {
 		return anyServer(c, func(s *zkmodel.Server) bool { return s.Member && !s.Participant })
@@ -92,7 +94,9 @@ var features = []struct {
 	{"the oracle", func(c *zkmodel.Case) bool { return c.Ensemble.Oracle }},
 	{"3.4", func(c *zkmodel.Case) bool { return releaseOf(c, "3.4.") }},
 	{"3.5", func(c *zkmodel.Case) bool { return releaseOf(c, "3.5.") }},
-	{"3.6+", func(c *zkmodel.Case) bool { return releaseOf(c, "3.6.") || releaseOf(c, "3.7.") || releaseOf(c, "3.8.") || releaseOf(c, "3.9.") }},
+	{"3.6+", func(c *zkmodel.Case) bool {
+		return releaseOf(c, "3.6.") || releaseOf(c, "3.7.") || releaseOf(c, "3.8.") || releaseOf(c, "3.9.")
+	}},
 	{"two releases (an upgrade)", func(c *zkmodel.Case) bool {
 		return anyServer(c, func(s *zkmodel.Server) bool { return s.Release != c.Ensemble.Servers[0].Release })
 	}},
