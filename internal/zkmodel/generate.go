@@ -8,7 +8,7 @@ import (
 
 // Releases are the release lines the model speaks, one of each dialect and
 // the newest of each line.
-var Releases = []string{"3.4.14", "3.5.10", "3.6.4", "3.7.2", "3.8.4", "3.9.5"}
+var Releases = []string{"3.4.14", "3.5.10", "3.6.4", "3.7.2", "3.8.6", "3.9.5"}
 
 // Listed is one entry of the exporter's configuration: which server it
 // names and what it says of it.

@@ -85,7 +85,7 @@ func TestModelSituations(t *testing.T) {
 	}{
 		{
 			name:     "1: an observer configured as a voter, srvr only, then killed",
-			ensemble: &zkmodel.Ensemble{Servers: srvrOnly(servers(3, 1, "3.8.4")), LeaderServes: true},
+			ensemble: &zkmodel.Ensemble{Servers: srvrOnly(servers(3, 1, "3.8.6")), LeaderServes: true},
 			listing:  func(e *zkmodel.Ensemble) []zkmodel.Listed { return listAll(e, true) },
 			steps: []situationStep{
 				{name: "healthy", margin: 1},
@@ -95,7 +95,7 @@ func TestModelSituations(t *testing.T) {
 		{
 			name: "2: weight-0 participants (group.1=1:2:3:4:5, weight.4=weight.5=0)",
 			ensemble: &zkmodel.Ensemble{Hierarchical: true, LeaderServes: true,
-				Servers: grouped(servers(5, 0, "3.8.4"), map[int]int{1: 1, 2: 1, 3: 1, 4: 1, 5: 1}, map[int]int{4: 0, 5: 0})},
+				Servers: grouped(servers(5, 0, "3.8.6"), map[int]int{1: 1, 2: 1, 3: 1, 4: 1, 5: 1}, map[int]int{4: 0, 5: 0})},
 			steps: []situationStep{
 				{name: "every member up", margin: 1},
 				{name: "the weight-0 members killed", do: stop(4, 5), margin: 1},
@@ -104,7 +104,7 @@ func TestModelSituations(t *testing.T) {
 		{
 			name: "2: group.1=1:4 group.2=2 group.3=3 weight.4=0",
 			ensemble: &zkmodel.Ensemble{Hierarchical: true, LeaderServes: true,
-				Servers: grouped(servers(4, 0, "3.8.4"), map[int]int{1: 1, 4: 1, 2: 2, 3: 3}, map[int]int{4: 0})},
+				Servers: grouped(servers(4, 0, "3.8.6"), map[int]int{1: 1, 4: 1, 2: 2, 3: 3}, map[int]int{4: 0})},
 			steps: []situationStep{{name: "every member up", margin: 1}},
 		},
 		{
@@ -112,13 +112,13 @@ func TestModelSituations(t *testing.T) {
 			// group.1=1:2:5 (5 observes), group.2=3:4: group 1 needs both of
 			// its voters, so stopping either loses quorum.
 			ensemble: &zkmodel.Ensemble{Hierarchical: true, LeaderServes: true,
-				Servers: grouped(servers(4, 1, "3.8.4"), map[int]int{1: 1, 2: 1, 5: 1, 3: 2, 4: 2}, nil)},
+				Servers: grouped(servers(4, 1, "3.8.6"), map[int]int{1: 1, 2: 1, 5: 1, 3: 2, 4: 2}, nil)},
 			steps: []situationStep{{name: "every member up", margin: 0, safe: map[int]bool{1: false, 2: false, 5: true}}},
 		},
 		{
 			name: "4: groups {1,2},{3,4},{5,6}, the leader counts 5 of 6, 5 out of reach",
 			ensemble: &zkmodel.Ensemble{Hierarchical: true, LeaderServes: true, LeaderPick: 0,
-				Servers: grouped(servers(6, 0, "3.8.4"), map[int]int{1: 1, 2: 1, 3: 2, 4: 2, 5: 3, 6: 3}, nil)},
+				Servers: grouped(servers(6, 0, "3.8.6"), map[int]int{1: 1, 2: 1, 3: 2, 4: 2, 5: 3, 6: 3}, nil)},
 			steps: []situationStep{
 				{name: "6 frozen, 5 hidden", do: func(e *zkmodel.Ensemble) {
 					e.Server(6).Process = zkmodel.Frozen
@@ -134,7 +134,7 @@ func TestModelSituations(t *testing.T) {
 		},
 		{
 			name:     "8: QuorumOracleMaj, two voters, one down",
-			ensemble: &zkmodel.Ensemble{Oracle: true, LeaderServes: true, Servers: servers(2, 0, "3.8.4")},
+			ensemble: &zkmodel.Ensemble{Oracle: true, LeaderServes: true, Servers: servers(2, 0, "3.8.6")},
 			oracle:   true,
 			steps: []situationStep{
 				{name: "both up", margin: 1},
@@ -143,13 +143,13 @@ func TestModelSituations(t *testing.T) {
 		},
 		{
 			name:     "9: only the observer in reach",
-			ensemble: &zkmodel.Ensemble{LeaderServes: true, Servers: servers(3, 1, "3.8.4")},
+			ensemble: &zkmodel.Ensemble{LeaderServes: true, Servers: servers(3, 1, "3.8.6")},
 			steps:    []situationStep{{name: "voters hidden", do: hide(1, 2, 3), margin: 0}},
 		},
 		{
 			name: "10: conf refused, the AdminServer answering, a voter removed by reconfig",
 			ensemble: &zkmodel.Ensemble{LeaderServes: true, LeaderPick: 0, Servers: func() []*zkmodel.Server {
-				servers := srvrOnly(servers(4, 0, "3.8.4"))
+				servers := srvrOnly(servers(4, 0, "3.8.6"))
 				for _, s := range servers {
 					s.Admin = true
 				}
@@ -174,7 +174,7 @@ func TestModelSituations(t *testing.T) {
 			name: "11: a configured hierarchy, conf refused, more voters in the view than configured",
 			// The leader (5) answers mntr but not conf: zk_quorum_size 5.
 			ensemble: &zkmodel.Ensemble{Hierarchical: true, LeaderServes: true, LeaderPick: 3,
-				Servers: grouped(servers(5, 0, "3.8.4"), map[int]int{1: 1, 2: 1, 3: 2, 4: 2, 5: 2}, nil)},
+				Servers: grouped(servers(5, 0, "3.8.6"), map[int]int{1: 1, 2: 1, 3: 2, 4: 2, 5: 2}, nil)},
 			listing: func(e *zkmodel.Ensemble) []zkmodel.Listed {
 				for _, s := range e.Servers {
 					s.SrvrOnly, s.NoConf = s.ID != 5, s.ID == 5
