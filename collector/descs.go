@@ -115,7 +115,7 @@ var (
 	voterSetAgeSpec    = ensembleGauge("voter_set_age_seconds", "Age of the ensemble's own membership in force, read with conf on start, after an election or a change of voters, and otherwise every --zookeeper.conf-refresh-interval. Absent while the configuration is in force.")
 	hierarchicalSpec   = ensembleGauge("hierarchical_quorum", "1 if the voter set in force uses ZooKeeper's hierarchical quorums (group.N / weight.N).")
 	roundCompleteSpec  = ensembleGauge("round_complete", "0 if the scrape's deadline came before every member had answered: those members read zookeeper_up 0 with reason deadline, and the ensemble's figures are computed from what was known.")
-	leaderHiddenSpec   = ensembleGauge("leader_hidden", "1 if followers serve but no member says leader: a leader started with leaderServes=no answers 'not serving'. It is counted in voters_in_quorum.")
+	leaderHiddenSpec   = ensembleGauge("leader_hidden", "1 if followers or observers serve but no member says leader (in an epoch as new as its followers'): a leader started with leaderServes=no answers 'not serving', or the leader is out of the exporter's reach. It is counted in voters_in_quorum.")
 	evenVotersSpec     = ensembleGauge("even_voters", "1 if the number of voters is even: it tolerates no more failures than one voter fewer.")
 )
 
