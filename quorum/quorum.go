@@ -242,8 +242,8 @@ func pickLeader(members []Member, e *evaluation) int {
 	newest := followedEpoch(members)
 	for i, m := range members {
 		if !leads(m, len(members)) || m.ZxidKnown && m.Epoch() < newest {
-			// A leader older than the epoch voters follow has lost its
-			// quorum and not yet noticed: the followers have a newer one.
+			// A leader older than the epoch learners follow has lost its
+			// quorum and not yet noticed: they have a newer leader.
 			continue
 		}
 		margin := e.withLeader(members, i).Margin
@@ -256,11 +256,12 @@ func pickLeader(members []Member, e *evaluation) int {
 	return best
 }
 
-// followedEpoch is the newest epoch a serving follower is in, 0 if none.
+// followedEpoch is the newest epoch a serving learner (follower or
+// observer) is in, 0 if none.
 func followedEpoch(members []Member) uint32 {
 	var newest uint32
 	for _, m := range members {
-		if m.Up && m.Mode == zk.ModeFollower {
+		if m.Up && (m.Mode == zk.ModeFollower || m.Mode == zk.ModeObserver) {
 			newest = max(newest, m.Epoch())
 		}
 	}

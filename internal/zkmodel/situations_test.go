@@ -171,6 +171,26 @@ func TestModelSituations(t *testing.T) {
 			},
 		},
 		{
+			// Found by make model: the stale leader was taken for the leader,
+			// though the observer it does not lead is in a newer epoch.
+			name:     "a stale leader and an observer of the newer epoch, the only members in reach",
+			ensemble: &zkmodel.Ensemble{LeaderServes: true, StaleLeader: true, Servers: servers(3, 1, "3.9.5")},
+			listing: func(e *zkmodel.Ensemble) []zkmodel.Listed {
+				return []zkmodel.Listed{{ID: 3, ServerID: true}, {ID: 4, Observer: true, ServerID: true}}
+			},
+			steps: []situationStep{{name: "3 cut off after an election", do: func(e *zkmodel.Ensemble) {
+				e.Server(e.Leader().ID).Process = zkmodel.Stopped
+				e.Settle()
+				e.Server(3).Side = 1
+				for _, s := range e.Servers {
+					s.Process = zkmodel.Running
+				}
+				if e.Settle(); e.Server(3).Mode() != "leader" || e.Leader().ID == 3 {
+					panic("the state is not the one this case is about:\n" + e.String())
+				}
+			}, margin: 0}},
+		},
+		{
 			name: "11: a configured hierarchy, conf refused, more voters in the view than configured",
 			// The leader (5) answers mntr but not conf: zk_quorum_size 5.
 			ensemble: &zkmodel.Ensemble{Hierarchical: true, LeaderServes: true, LeaderPick: 3,
