@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -47,7 +50,18 @@ func (c *Cluster) launch(m *Member) error {
 	inst := c.installOf(m)
 	classpath := strings.Join(append([]string{inst.classpath}, c.opts.ExtraClasspath...), string(os.PathListSeparator))
 	args = append(args, "-cp", classpath, "org.apache.zookeeper.server.quorum.QuorumPeerMain", m.ConfigPath)
-	cmd := c.commandContext(context.Background(), inst.java, args...)
+	name := inst.java
+	if c.opts.SeparateUsers {
+		if err := chownTree(m.Dir, m.UID()); err != nil {
+			logf.Close()
+			return err
+		}
+		// setpriv execs java, so the PID stays the member's.
+		uid := strconv.Itoa(m.UID())
+		args = append([]string{"--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--", name}, args...)
+		name = "setpriv"
+	}
+	cmd := c.commandContext(context.Background(), name, args...)
 	cmd.Dir = m.Dir
 	cmd.Env = append(os.Environ(), "JAVA_TOOL_OPTIONS=") // keep stray JVM options out
 	cmd.SysProcAttr = sysProcAttr()
@@ -226,4 +240,31 @@ func (c *Cluster) Close() error {
 	}
 	errs = append(errs, os.RemoveAll(c.baseDir))
 	return errors.Join(errs...)
+}
+
+// MemberUIDBase plus a member's id is the user a member runs as with
+// Options.SeparateUsers.
+const MemberUIDBase = 61000
+
+// UID is the user m runs as with Options.SeparateUsers, else 0 (root's, or
+// whoever started the cluster).
+func (m *Member) UID() int {
+	if !m.cluster.opts.SeparateUsers {
+		return 0
+	}
+	return MemberUIDBase + m.ID
+}
+
+// chownTree gives dir and everything in it to uid, so a member running as
+// its own user can write its data directory and dynamic configuration.
+func chownTree(dir string, uid int) error {
+	return filepath.WalkDir(dir, func(path string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := os.Lchown(path, uid, uid); err != nil {
+			return fmt.Errorf("zkcluster: chown %s: %w", path, err)
+		}
+		return nil
+	})
 }
