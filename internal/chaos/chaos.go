@@ -244,4 +244,3 @@ func (c *campaign) disagree(step int, f Fault, check, exporter, members string) 
 	c.report.Disagreements = append(c.report.Disagreements, d)
 	fmt.Fprintf(c.opts.Log, "chaos: DISAGREEMENT %s\n", d)
 }
-
