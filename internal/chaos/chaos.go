@@ -157,6 +157,12 @@ func (c *campaign) run(ctx context.Context, deadline time.Time) error {
 		if c.opts.Plan != nil && step > len(c.opts.Plan) || c.opts.Plan == nil && time.Now().After(deadline) {
 			return nil
 		}
+		// A plan's safe stop waits for the exporter to name a member
+		// (a restarted one still syncing blocks every verdict).
+		for wait := 0; c.opts.Plan != nil && c.opts.Plan[step-1].Kind == faultSafeStop && len(settled.safe) == 0 && wait < 30; wait++ {
+			time.Sleep(time.Second)
+			settled = c.check(ctx, step-1, prev, prevAt, "settled")
+		}
 		f, err := c.nextFault(ctx, step, settled)
 		if err != nil {
 			return err
@@ -193,11 +199,14 @@ func (c *campaign) nextFault(ctx context.Context, step int, settled result) (Fau
 	}
 	obs := c.ob.observe(ctx, false)
 	for _, m := range obs.Members {
-		want := f.Role
-		if want == "observer" {
-			want = zkcluster.ModeObserver
+		is := m.Mode == f.Role
+		switch f.Role {
+		case "stopped":
+			is = m.Process == procStopped
+		case "frozen":
+			is = m.Process == procFrozen
 		}
-		if m.Mode == want && (f.Kind != faultSafeStop || slices.Contains(settled.safe, m.ID)) {
+		if is && (f.Kind != faultSafeStop || slices.Contains(settled.safe, m.ID)) {
 			f.Members, f.Role = []int{m.ID}, ""
 			return f, nil
 		}
@@ -215,7 +224,7 @@ func (c *campaign) record(step int, f Fault) {
 	case faultHeal:
 		c.side = nil
 	}
-	fmt.Fprintf(c.opts.Log, "chaos: step %d: %s\n", step, f)
+	c.logf("step %d: %s\n", step, f)
 }
 
 // verifySafeStop checks the strongest promise: the member the exporter
@@ -242,5 +251,10 @@ const safeStopWithin = 30 * time.Second
 func (c *campaign) disagree(step int, f Fault, check, exporter, members string) {
 	d := Disagreement{Step: step, Fault: f.String(), Check: check, Exporter: exporter, Members: members}
 	c.report.Disagreements = append(c.report.Disagreements, d)
-	fmt.Fprintf(c.opts.Log, "chaos: DISAGREEMENT %s\n", d)
+	c.logf("DISAGREEMENT %s\n", d)
+}
+
+// logf writes one progress line, timed.
+func (c *campaign) logf(format string, args ...any) {
+	fmt.Fprintf(c.opts.Log, "chaos %s: "+format, append([]any{time.Now().Format("15:04:05.000")}, args...)...)
 }

@@ -83,14 +83,14 @@ func (c *campaign) check(ctx context.Context, step int, f Fault, at time.Time, p
 		if len(problems) == 0 {
 			if pending != nil {
 				c.report.Transient++
-				fmt.Fprintf(c.opts.Log, "chaos: step %d %s: passed after %s of %v\n", step, phase, time.Since(pendingSince).Round(time.Millisecond), pending)
+				c.logf("step %d %s: passed after %s of %v\n", step, phase, time.Since(pendingSince).Round(time.Millisecond), pending)
 			}
 			c.report.Checks++
 			c.report.Margins[full.Margin]++
 			c.policy.saw(full.Margin)
 			c.report.PartialMargins[views[ensemblePartial].Margin]++
 			c.report.TruthMargins[obs.margin(c.rule)]++
-			fmt.Fprintf(c.opts.Log, "chaos: step %d %s: margin %d (partial view %d), members: %s\n", step, phase, full.Margin, views[ensemblePartial].Margin, obs)
+			c.logf("step %d %s: margin %d (partial view %d), members: %s\n", step, phase, full.Margin, views[ensemblePartial].Margin, obs)
 			return result{view: full, safe: c.ids(full.SafeToStop), ok: true}
 		}
 		if pending == nil {
@@ -105,7 +105,7 @@ func (c *campaign) check(ctx context.Context, step int, f Fault, at time.Time, p
 		}
 	}
 	c.report.Unsettled++
-	fmt.Fprintf(c.opts.Log, "chaos: step %d %s: not settled within %s: %s\n", step, phase, settleWithin, last)
+	c.logf("step %d %s: not settled within %s: %s\n", step, phase, settleWithin, last)
 	return result{}
 }
 
@@ -163,7 +163,7 @@ func (c *campaign) checkAlerts(step int, f Fault) {
 		} `json:"data"`
 	}
 	if err := getJSON(c.s.client, c.s.prometheus+"/api/v1/alerts", &resp); err != nil {
-		fmt.Fprintf(c.opts.Log, "chaos: step %d: reading Prometheus's alerts: %v\n", step, err)
+		c.logf("step %d: reading Prometheus's alerts: %v\n", step, err)
 		return
 	}
 	c.report.AlertChecks++

@@ -23,12 +23,15 @@ const (
 	faultSafeStop  = "safe-stop" // SIGTERM a member the exporter says is safe to stop
 )
 
+var roles = []string{"leader", "follower", "observer", "stopped", "frozen"}
+
 var faultKinds = []string{faultKill, faultTerm, faultFreeze, faultThaw, faultRestart, faultPartition, faultHeal, faultSafeStop}
 
 // Fault is one step of a campaign: a kind and the member ids it acts on
 // (none for heal). In a plan a target may also be a role, resolved when
-// the step runs: "leader", "follower" (the lowest id serving as one) or
-// "observer".
+// the step runs to the lowest id in it: "leader", "follower", "observer"
+// (as the members answer), "stopped" or "frozen" (as the campaign left
+// them).
 type Fault struct {
 	Kind    string
 	Members []int
@@ -68,7 +71,7 @@ func ParsePlan(text string) ([]Fault, error) {
 			return nil, fmt.Errorf("plan step %d %q: members are one comma-separated list", i+1, strings.TrimSpace(part))
 		case len(fields) == 1 && f.Kind != faultHeal:
 			return nil, fmt.Errorf("plan step %d %q: which member?", i+1, strings.TrimSpace(part))
-		case len(fields) == 2 && slices.Contains([]string{"leader", "follower", "observer"}, fields[1]):
+		case len(fields) == 2 && slices.Contains(roles, fields[1]):
 			f.Role = fields[1]
 		case len(fields) == 2:
 			for _, s := range strings.Split(fields[1], ",") {
