@@ -30,7 +30,7 @@ type Options struct {
 	// Plan, when set, replaces the random faults with a fixed sequence.
 	Plan []Fault
 
-	// Voters and Observers size the ensemble (5 and 1 if zero); Groups
+	// Voters and Observers size the ensemble (5 and 1 if both are zero); Groups
 	// makes its quorum hierarchical, as zkcluster.Options.Groups.
 	Voters, Observers int
 	Groups            [][]int
@@ -46,11 +46,8 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	if o.Voters == 0 {
-		o.Voters = 5
-	}
-	if o.Voters == 5 && o.Observers == 0 && o.Groups == nil {
-		o.Observers = 1
+	if o.Voters == 0 && o.Observers == 0 {
+		o.Voters, o.Observers = 5, 1
 	}
 	if o.Log == nil {
 		o.Log = os.Stderr

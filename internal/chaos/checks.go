@@ -90,6 +90,9 @@ func (c *campaign) check(ctx context.Context, step int, f Fault, at time.Time, p
 			c.policy.saw(full.Margin)
 			c.report.PartialMargins[views[ensemblePartial].Margin]++
 			c.report.TruthMargins[obs.margin(c.rule)]++
+			if obs.margin(c.rule) == full.Margin {
+				c.report.Exact++
+			}
 			c.logf("step %d %s: margin %d (partial view %d), members: %s\n", step, phase, full.Margin, views[ensemblePartial].Margin, obs)
 			return result{view: full, safe: c.ids(full.SafeToStop), ok: true}
 		}

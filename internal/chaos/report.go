@@ -27,6 +27,10 @@ type Report struct {
 	// first disagreed and agreed within confirmWithin; Unsettled the checks
 	// where the members never held still within settleWithin.
 	Checks, Transient, Unsettled int
+	// Exact counts the agreeing checks where the exporter's margin was
+	// the members' own worst case to the voter (not a check: the margin
+	// may be more careful than the members show).
+	Exact int
 	// SafeStops counts "safe to stop" answers acted on.
 	SafeStops int
 	// AlertChecks counts readings of Prometheus's alerts; AlertsFiring
@@ -67,6 +71,7 @@ func (r *Report) Write(w io.Writer) {
 	fmt.Fprintf(w, "exporter margin at checks:        %s\n", marginCounts(r.Margins))
 	fmt.Fprintf(w, "same, one voter unconfigured:     %s\n", marginCounts(r.PartialMargins))
 	fmt.Fprintf(w, "members' own margin at checks:    %s\n", marginCounts(r.TruthMargins))
+	fmt.Fprintf(w, "exporter margin equal to the members' own: %d of %d checks\n", r.Exact, r.Checks)
 	fmt.Fprintf(w, "settled checks agreeing: %d (of which first disagreeing for under %s: %d); not settled within %s: %d\n",
 		r.Checks, confirmWithin, r.Transient, settleWithin, r.Unsettled)
 	fmt.Fprintf(w, "Prometheus alert readings: %d; critical alerts firing (readings): %s\n", r.AlertChecks, counts(r.AlertsFiring, func(k string) string { return k }))
