@@ -1,7 +1,5 @@
 package chaos
 
-import "slices"
-
 // rule is the campaign's own quorum arithmetic, written apart from the
 // exporter's quorum package so that the members' truth is never judged with
 // the code under test: a majority of the voters, or with groups more than
@@ -114,13 +112,4 @@ func setOf(ids ...int) map[int]bool {
 		out[id] = true
 	}
 	return out
-}
-
-func sortedIDs(set map[int]bool) []int {
-	var ids []int
-	for id := range set {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
 }
