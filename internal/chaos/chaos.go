@@ -229,6 +229,9 @@ func (c *campaign) record(step int, f Fault) {
 // election, when it led).
 func (c *campaign) verifySafeStop(ctx context.Context, step int, f Fault) {
 	c.report.SafeStops++
+	if !c.s.cluster.Member(f.Members[0]).Observer {
+		c.report.SafeStopVoters++
+	}
 	deadline := time.Now().Add(safeStopWithin)
 	var last observation
 	for time.Now().Before(deadline) {

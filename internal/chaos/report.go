@@ -31,8 +31,9 @@ type Report struct {
 	// the members' own worst case to the voter (not a check: the margin
 	// may be more careful than the members show).
 	Exact int
-	// SafeStops counts "safe to stop" answers acted on.
-	SafeStops int
+	// SafeStops counts "safe to stop" answers acted on, SafeStopVoters
+	// those of them that stopped a voter (the others an observer).
+	SafeStops, SafeStopVoters int
 	// AlertChecks counts readings of Prometheus's alerts; AlertsFiring
 	// the critical alerts seen firing (where the members showed no
 	// tolerance of a loss), by name, per reading.
@@ -67,7 +68,7 @@ func (r *Report) Write(w io.Writer) {
 	}
 	fmt.Fprintf(w, "chaos campaign: seed %d, %d voters%s + %d observers, %s\n", r.Seed, r.Voters, groups, r.Observers, r.Elapsed)
 	fmt.Fprintf(w, "fault steps: %d (%s)\n", r.Steps, counts(r.Faults, func(k string) string { return k }))
-	fmt.Fprintf(w, "safe-to-stop answers acted on: %d\n", r.SafeStops)
+	fmt.Fprintf(w, "safe-to-stop answers acted on: %d (voters %d, observers %d)\n", r.SafeStops, r.SafeStopVoters, r.SafeStops-r.SafeStopVoters)
 	fmt.Fprintf(w, "exporter margin at checks:        %s\n", marginCounts(r.Margins))
 	fmt.Fprintf(w, "same, one voter unconfigured:     %s\n", marginCounts(r.PartialMargins))
 	fmt.Fprintf(w, "members' own margin at checks:    %s\n", marginCounts(r.TruthMargins))
