@@ -7,8 +7,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -50,18 +50,19 @@ func (c *Cluster) launch(m *Member) error {
 	inst := c.installOf(m)
 	classpath := strings.Join(append([]string{inst.classpath}, c.opts.ExtraClasspath...), string(os.PathListSeparator))
 	args = append(args, "-cp", classpath, "org.apache.zookeeper.server.quorum.QuorumPeerMain", m.ConfigPath)
-	name := inst.java
+	cmd := c.commandContext(context.Background(), inst.java, args...)
+	start := cmd.Start
 	if c.opts.SeparateUsers {
 		if err := chownTree(m.Dir, m.UID()); err != nil {
 			logf.Close()
 			return err
 		}
-		// setpriv execs java, so the PID stays the member's.
-		uid := strconv.Itoa(m.UID())
-		args = append([]string{"--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--", name}, args...)
-		name = "setpriv"
+		// Forked inside the namespace as the member's user rather than
+		// through ip netns exec and a setuid step, which would clear
+		// the parent-death signal.
+		cmd = exec.Command(inst.java, args...)
+		start = func() error { return c.ns.startAs(cmd, m.UID()) }
 	}
-	cmd := c.commandContext(context.Background(), name, args...)
 	cmd.Dir = m.Dir
 	cmd.Env = append(os.Environ(), "JAVA_TOOL_OPTIONS=") // keep stray JVM options out
 	cmd.SysProcAttr = sysProcAttr()
@@ -70,7 +71,7 @@ func (c *Cluster) launch(m *Member) error {
 		out = io.MultiWriter(logf, &prefixWriter{w: c.opts.LogOutput, prefix: fmt.Sprintf("zk%d ", m.ID)})
 	}
 	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
+	if err := start(); err != nil {
 		logf.Close()
 		return fmt.Errorf("zkcluster: starting member %d: %w", m.ID, err)
 	}

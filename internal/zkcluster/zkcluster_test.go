@@ -717,6 +717,7 @@ func TestPartitionSide(t *testing.T) {
 		!strings.Contains(string(status), "\nUid:\t"+strconv.Itoa(old.UID())+"\t") {
 		t.Errorf("member %d does not run as uid %d (%v):\n%s", old.ID, old.UID(), err, status)
 	}
+	checkNamespaced(t, c)
 	if err := c.Partition(old.ID); err != nil {
 		t.Fatal(err)
 	}
