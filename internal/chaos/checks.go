@@ -112,9 +112,11 @@ func (c *campaign) check(ctx context.Context, step int, f Fault, at time.Time, p
 	return result{}
 }
 
-// judge compares both ensembles' views with the members' reading.
+// judge compares both ensembles' views with the members' reading: the
+// margin's sign with the writes, the margin with the members' own worst
+// case (never above it), and the leaders' epochs.
 func (c *campaign) judge(views map[string]view, obs observation) []string {
-	commits := obs.commits()
+	commits, truth := obs.commits(), obs.margin(c.rule)
 	var problems []string
 	for _, name := range []string{ensembleFull, ensemblePartial} {
 		v := views[name]
@@ -125,6 +127,10 @@ func (c *campaign) judge(views map[string]view, obs observation) []string {
 			problems = append(problems, fmt.Sprintf("%s: margin %d but writes commit", name, v.Margin))
 		case v.Margin >= 0 && !commits:
 			problems = append(problems, fmt.Sprintf("%s: margin %d but no write commits", name, v.Margin))
+		case v.Margin > truth:
+			// The worst case over what the exporter sees may be more
+			// careful than the members' own, never less.
+			problems = append(problems, fmt.Sprintf("%s: margin %d but the serving voters can lose only %d more", name, v.Margin, truth+1))
 		}
 		if same := v.sameEpochLeaders(); len(same) > 0 {
 			problems = append(problems, fmt.Sprintf("%s: leaders of one epoch: %v", name, v.Leaders))

@@ -103,14 +103,19 @@ scrape_configs:
 const scrapeInterval = "2s"
 
 // writeExporterConfig lists every member under ensembleFull and all but the
-// last voter under ensemblePartial, with their server ids.
+// last voter under ensemblePartial (discovery off), with their server ids.
 func (s *stack) writeExporterConfig() (string, error) {
 	var b strings.Builder
 	b.WriteString("timeout: 1s\nensembles:\n")
 	voters := s.cluster.Voters()
 	hidden := voters[len(voters)-1].ID
 	for _, name := range []string{ensembleFull, ensemblePartial} {
-		fmt.Fprintf(&b, "  - name: %s\n    members:\n", name)
+		fmt.Fprintf(&b, "  - name: %s\n", name)
+		if name == ensemblePartial {
+			// Discovery would find the left-out voter in conf.
+			b.WriteString("    discover: off\n")
+		}
+		b.WriteString("    members:\n")
 		for _, m := range s.cluster.Members() {
 			if name == ensemblePartial && m.ID == hidden {
 				continue
