@@ -130,7 +130,7 @@ func (c *campaign) judge(views map[string]view, obs observation) []string {
 		case v.Margin > truth:
 			// The worst case over what the exporter sees may be more
 			// careful than the members' own, never less.
-			problems = append(problems, fmt.Sprintf("%s: margin %d but the serving voters can lose only %d more", name, v.Margin, truth+1))
+			problems = append(problems, fmt.Sprintf("%s: margin %d above the members' own worst case, %d", name, v.Margin, truth))
 		}
 		if same := v.sameEpochLeaders(); len(same) > 0 {
 			problems = append(problems, fmt.Sprintf("%s: leaders of one epoch: %v", name, v.Leaders))
