@@ -15,11 +15,11 @@ var chaosRegressions = []struct {
 	name, plan string
 }{
 	{
-		// With the last voter left out of the exporter's configuration
-		// and two visible followers killed, only the leader's own count
-		// says the unconfigured voter is in quorum: without that rule the
-		// margin reads -1 while writes commit (found by the campaign,
-		// seed 1, with the rule taken out of quorum's arithmetic).
+		// The last voter is left out of one exporter configuration; two
+		// visible followers killed leave a quorum that only the leader's
+		// count or its serving proves. Found by the campaign (seed 1)
+		// when the arithmetic dropped the count and read margin -1 while
+		// writes committed.
 		name: "unconfigured voter in quorum",
 		plan: "safe-stop leader; restart stopped; term 5; restart 5; kill follower; kill follower; " +
 			"partition follower; heal; restart stopped; restart stopped; safe-stop follower; restart stopped",
