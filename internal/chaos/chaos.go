@@ -34,9 +34,9 @@ type Options struct {
 	// makes its quorum hierarchical, as zkcluster.Options.Groups.
 	Voters, Observers int
 	Groups            [][]int
-	// Release selects the ZooKeeper release the members run; "" is the
-	// one zkcluster finds (Debian's 3.8.0, or the lib directory that
-	// $ZK_CLASSPATH_DIR names).
+	// Release selects the ZooKeeper release the members run, as
+	// zkcluster.Options.Release: "" for Debian's 3.8.0, a version such as
+	// "3.9.5" for that release, fetched once per machine.
 	Release string
 
 	// Exporter and Prometheus are the binaries to run.
@@ -62,19 +62,15 @@ const (
 	syncLimit = 4
 )
 
-func (o Options) clusterOptions() (zkcluster.Options, error) {
+func (o Options) clusterOptions() zkcluster.Options {
 	zo := zkcluster.Options{
 		Voters: o.Voters, Observers: o.Observers, Groups: o.Groups,
 		TickTime: tickTime, SyncLimit: syncLimit,
 		NetNS: true, SeparateUsers: true,
 	}
-	if o.Release != "" {
-		// The one place to pass a release on once zkcluster can
-		// install one; until then a release's lib directory is chosen
-		// with $ZK_CLASSPATH_DIR.
-		return zo, fmt.Errorf("release %q: zkcluster selects no release yet; set %s to a release's lib directory", o.Release, zkcluster.ClasspathDirEnv)
-	}
-	return zo, nil
+	// zkcluster fetches a release other than Debian's once per machine.
+	zo.Release = o.Release
+	return zo
 }
 
 func (o Options) rule() rule {
@@ -107,7 +103,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	c := &campaign{
 		opts: o, s: s, rule: o.rule(),
 		ob: &observer{cluster: s.cluster, probeTimeout: 1500 * time.Millisecond, writeTimeout: 2500 * time.Millisecond},
-		report: &Report{Seed: o.Seed, Voters: o.Voters, Observers: o.Observers, Groups: o.Groups,
+		report: &Report{Seed: o.Seed, Voters: o.Voters, Observers: o.Observers, Groups: o.Groups, Release: o.Release,
 			Faults: map[string]int{}, Margins: map[int]int{}, PartialMargins: map[int]int{},
 			TruthMargins: map[int]int{}, AlertsFiring: map[string]int{}},
 	}

@@ -14,6 +14,7 @@ type Report struct {
 	Seed              uint64
 	Voters, Observers int
 	Groups            [][]int
+	Release           string // "" for Debian's package
 	Elapsed           time.Duration
 	// Steps counts faults applied; Faults them by kind.
 	Steps  int
@@ -66,7 +67,11 @@ func (r *Report) Write(w io.Writer) {
 	if r.Groups != nil {
 		groups = fmt.Sprintf(" in groups %v", r.Groups)
 	}
-	fmt.Fprintf(w, "chaos campaign: seed %d, %d voters%s + %d observers, %s\n", r.Seed, r.Voters, groups, r.Observers, r.Elapsed)
+	release := r.Release
+	if release == "" {
+		release = "Debian's package"
+	}
+	fmt.Fprintf(w, "chaos campaign: seed %d, %d voters%s + %d observers, ZooKeeper %s, %s\n", r.Seed, r.Voters, groups, r.Observers, release, r.Elapsed)
 	fmt.Fprintf(w, "fault steps: %d (%s)\n", r.Steps, counts(r.Faults, func(k string) string { return k }))
 	fmt.Fprintf(w, "safe-to-stop answers acted on: %d (voters %d, observers %d)\n", r.SafeStops, r.SafeStopVoters, r.SafeStops-r.SafeStopVoters)
 	fmt.Fprintf(w, "exporter margin at checks:        %s\n", marginCounts(r.Margins))

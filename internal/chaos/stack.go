@@ -55,11 +55,7 @@ func startStack(ctx context.Context, o Options) (_ *stack, err error) {
 			s.close()
 		}
 	}()
-	zo, err := o.clusterOptions()
-	if err != nil {
-		return nil, err
-	}
-	if s.cluster, err = zkcluster.Start(ctx, zo); err != nil {
+	if s.cluster, err = zkcluster.Start(ctx, o.clusterOptions()); err != nil {
 		return nil, err
 	}
 	s.client = s.cluster.HTTPClient()

@@ -10,12 +10,14 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/quorumwatch/zookeeper_exporter/internal/chaos"
+	"github.com/quorumwatch/zookeeper_exporter/internal/zkcluster"
 )
 
 func main() { os.Exit(run()) }
@@ -31,7 +33,7 @@ func run() int {
 	flag.DurationVar(&o.Duration, "duration", 3*time.Minute, "how long to apply faults")
 	flag.IntVar(&o.Voters, "voters", 5, "voters")
 	flag.IntVar(&o.Observers, "observers", 1, "observers")
-	flag.StringVar(&o.Release, "release", "", "ZooKeeper release the members run (default: the installed one)")
+	flag.StringVar(&o.Release, "release", "", "ZooKeeper release the members run, e.g. 3.9.5, fetched once (default: Debian's package)")
 	flag.StringVar(&o.Exporter, "exporter", "./zookeeper_exporter", "the exporter binary")
 	flag.StringVar(&o.Prometheus, "prometheus", "", "the Prometheus binary (default: prometheus in PATH)")
 	flag.Parse()
@@ -68,6 +70,14 @@ func run() int {
 			return 2
 		}
 		o.Prometheus = p
+	}
+	if o.Release != "" && os.Getenv(zkcluster.CacheDirEnv) == "" {
+		// The members run as users of their own, who cannot read a
+		// cache under root's home.
+		if err := os.Setenv(zkcluster.CacheDirEnv, filepath.Join(os.TempDir(), "zkcluster-releases")); err != nil {
+			fmt.Fprintf(os.Stderr, "chaos: %v\n", err)
+			return 2
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
