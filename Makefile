@@ -139,3 +139,24 @@ HELM_CHART := deploy/helm/zookeeper-exporter
 helm-rules:
 	rm -rf $(HELM_CHART)/files/dashboards
 	$(GO) run . rules --rules.output=$(HELM_CHART)/files/zookeeper-rules.yaml --rules.dashboards-dir=$(HELM_CHART)/files/dashboards
+
+# chaos runs a fault campaign (internal/chaos) against a real ensemble in a
+# network namespace of its own (needs root, nftables and iproute2): random
+# faults for DURATION with seed SEED (random when empty, printed either
+# way), every answer of the exporter checked against the members. Not part
+# of make test; CI runs a short one. VOTERS, OBSERVERS, GROUPS ("1,2,3;4,5,6;7,8,9"),
+# RELEASE and PLAN (a fixed sequence from a report's replay line) select the rest.
+SEED      ?=
+DURATION  ?= 3m
+VOTERS    ?= 5
+OBSERVERS ?= 1
+GROUPS    ?=
+RELEASE   ?=
+PLAN      ?=
+CHAOS_REPORT ?= chaos-report.txt
+.PHONY: chaos
+chaos: deps build
+	$(GO) run ./internal/chaos/cmd/chaos -exporter ./$(BIN) -duration $(DURATION) \
+		-voters $(VOTERS) -observers $(OBSERVERS) -report $(CHAOS_REPORT) \
+		$(if $(SEED),-seed $(SEED)) $(if $(GROUPS),-groups "$(GROUPS)") \
+		$(if $(RELEASE),-release $(RELEASE)) $(if $(PLAN),-plan "$(PLAN)")

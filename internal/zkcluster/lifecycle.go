@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -48,6 +51,18 @@ func (c *Cluster) launch(m *Member) error {
 	classpath := strings.Join(append([]string{inst.classpath}, c.opts.ExtraClasspath...), string(os.PathListSeparator))
 	args = append(args, "-cp", classpath, "org.apache.zookeeper.server.quorum.QuorumPeerMain", m.ConfigPath)
 	cmd := c.commandContext(context.Background(), inst.java, args...)
+	start := cmd.Start
+	if c.opts.SeparateUsers {
+		if err := chownTree(m.Dir, m.UID()); err != nil {
+			logf.Close()
+			return err
+		}
+		// Forked inside the namespace as the member's user rather than
+		// through ip netns exec and a setuid step, which would clear
+		// the parent-death signal.
+		cmd = exec.Command(inst.java, args...)
+		start = func() error { return c.ns.startAs(cmd, m.UID()) }
+	}
 	cmd.Dir = m.Dir
 	cmd.Env = append(os.Environ(), "JAVA_TOOL_OPTIONS=") // keep stray JVM options out
 	cmd.SysProcAttr = sysProcAttr()
@@ -56,7 +71,7 @@ func (c *Cluster) launch(m *Member) error {
 		out = io.MultiWriter(logf, &prefixWriter{w: c.opts.LogOutput, prefix: fmt.Sprintf("zk%d ", m.ID)})
 	}
 	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
+	if err := start(); err != nil {
 		logf.Close()
 		return fmt.Errorf("zkcluster: starting member %d: %w", m.ID, err)
 	}
@@ -226,4 +241,31 @@ func (c *Cluster) Close() error {
 	}
 	errs = append(errs, os.RemoveAll(c.baseDir))
 	return errors.Join(errs...)
+}
+
+// MemberUIDBase plus a member's id is the user a member runs as with
+// Options.SeparateUsers.
+const MemberUIDBase = 61000
+
+// UID is the user m runs as with Options.SeparateUsers, else 0 (root's, or
+// whoever started the cluster).
+func (m *Member) UID() int {
+	if !m.cluster.opts.SeparateUsers {
+		return 0
+	}
+	return MemberUIDBase + m.ID
+}
+
+// chownTree gives dir and everything in it to uid, so a member running as
+// its own user can write its data directory and dynamic configuration.
+func chownTree(dir string, uid int) error {
+	return filepath.WalkDir(dir, func(path string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := os.Lchown(path, uid, uid); err != nil {
+			return fmt.Errorf("zkcluster: chown %s: %w", path, err)
+		}
+		return nil
+	})
 }

@@ -115,8 +115,66 @@ table inet %[1]s {
 	return c.ns.nft(script)
 }
 
-// UnblockPeers removes the rules of BlockPeers; without them it does
-// nothing.
+// errNoUsers is returned by Partition without Options.SeparateUsers: on
+// the shared loopback only the sockets' owners tell the members apart.
+var errNoUsers = errors.New("zkcluster: Partition needs Options.SeparateUsers")
+
+// Partition cuts the given members off from all the others: no traffic
+// between a member of the side and one outside it on any member's quorum or
+// election port, in either direction, while each side keeps talking within
+// itself. Client and AdminServer ports stay open, so probes and clients
+// still reach every member. The rules sit in the cluster's namespace (never
+// the host's ruleset) and replace those of an earlier Partition or
+// BlockPeers; UnblockPeers heals. Members are told apart by the user their
+// JVM runs as (Options.SeparateUsers): the initiator of a peer connection
+// uses an ephemeral port, so ports alone cannot say whose it is.
+func (c *Cluster) Partition(side ...int) error {
+	if c.ns == nil {
+		return errNoNetNS
+	}
+	if !c.opts.SeparateUsers {
+		return errNoUsers
+	}
+	in := map[int]bool{}
+	for _, id := range side {
+		if _, err := c.member(id); err != nil {
+			return err
+		}
+		in[id] = true
+	}
+	var uids, ports [2][]string // [0]: the side, [1]: the others
+	for _, m := range c.Members() {
+		k := 1
+		if in[m.ID] {
+			k = 0
+		}
+		uids[k] = append(uids[k], strconv.Itoa(m.UID()))
+		ports[k] = append(ports[k], strconv.Itoa(m.ports.quorum), strconv.Itoa(m.ports.election))
+	}
+	if len(uids[0]) == 0 || len(uids[1]) == 0 {
+		return fmt.Errorf("zkcluster: Partition(%v): both sides need a member", side)
+	}
+	// Every packet on the loopback is sent by a local socket, whose owner
+	// is the member's user; dropping a side's packets to and from the
+	// other side's ports stalls established connections as well as new.
+	var rules strings.Builder
+	for k := range 2 {
+		from, to := strings.Join(uids[k], ", "), strings.Join(ports[1-k], ", ")
+		fmt.Fprintf(&rules, "\t\tmeta skuid { %s } tcp dport { %s } drop\n", from, to)
+		fmt.Fprintf(&rules, "\t\tmeta skuid { %s } tcp sport { %s } drop\n", from, to)
+	}
+	return c.ns.nft(fmt.Sprintf(`table inet %[1]s {}
+delete table inet %[1]s
+table inet %[1]s {
+	chain output {
+		type filter hook output priority 0; policy accept;
+%[2]s	}
+}
+`, nftTable, rules.String()))
+}
+
+// UnblockPeers removes the rules of BlockPeers and Partition; without them
+// it does nothing.
 func (c *Cluster) UnblockPeers() error {
 	if c.ns == nil {
 		return errNoNetNS

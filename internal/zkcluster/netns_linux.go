@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -115,6 +116,18 @@ func (ns *netNS) do(f func() error) error {
 		// the thread rather than reuse it in the wrong namespace.
 	}()
 	return <-errc
+}
+
+// startAs starts cmd inside the namespace as user and group uid: forked
+// from a thread switched into it, so the child is there from its first
+// instruction, with the credentials set before the parent-death signal
+// (a change of credentials after it would clear it).
+func (ns *netNS) startAs(cmd *exec.Cmd, uid int) error {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid)}
+	return ns.do(cmd.Start)
 }
 
 func (ns *netNS) dial(ctx context.Context, network, addr string) (net.Conn, error) {

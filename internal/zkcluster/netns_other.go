@@ -27,6 +27,8 @@ func (ns *netNS) command(ctx context.Context, name string, args ...string) *exec
 	return exec.CommandContext(ctx, name, args...)
 }
 
+func (ns *netNS) startAs(*exec.Cmd, int) error { return ErrNetNSUnavailable }
+
 func (ns *netNS) dial(context.Context, string, string) (net.Conn, error) {
 	return nil, ErrNetNSUnavailable
 }

@@ -106,6 +106,11 @@ type Options struct {
 	// the cluster's own probes reach the members then; BlockPeers can
 	// partition them.
 	NetNS bool
+	// SeparateUsers runs every member JVM as a user of its own (uid
+	// MemberUIDBase+id, through setpriv), so that nftables rules can tell
+	// one member's traffic from another's on the shared loopback: Partition
+	// needs it. It needs NetNS (and so root).
+	SeparateUsers bool
 	// ExtraConfig maps a member id to raw zoo.cfg lines appended after
 	// the generated ones; a repeated key overrides the generated value.
 	ExtraConfig map[int][]string
@@ -244,6 +249,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Standalone && o.Reconfig {
 		return o, errors.New("zkcluster: Reconfig needs a quorum, not standalone mode")
 	}
+	if o.SeparateUsers && !o.NetNS {
+		return o, errors.New("zkcluster: SeparateUsers needs NetNS")
+	}
 	if err := o.validateQuorum(); err != nil {
 		return o, err
 	}
@@ -311,6 +319,14 @@ func start(ctx context.Context, opts Options, insts map[string]*install) (_ *Clu
 		return nil, err
 	}
 	c := &Cluster{opts: opts, inst: insts[opts.release.Name], insts: insts, baseDir: base}
+	if opts.SeparateUsers {
+		// MkdirTemp makes it 0700; members running as their own users
+		// must reach their directories inside.
+		if err := os.Chmod(base, 0o755); err != nil {
+			os.RemoveAll(base)
+			return nil, err
+		}
+	}
 	defer func() {
 		if err != nil {
 			err = fmt.Errorf("%w\n%s", err, c.logTails(40))

@@ -703,3 +703,41 @@ func expectFile(t *testing.T, path string, want, not []string) {
 		}
 	}
 }
+
+// TestPartitionSide cuts the leader of 3 voters off from the two others,
+// each running as its own user: the two elect a new leader and serve, the
+// old one (reachable on its client port) stops serving; healed, it follows.
+func TestPartitionSide(t *testing.T) {
+	if err := NetNSSupported(); err != nil {
+		t.Skip(err)
+	}
+	c := StartT(t, Options{Voters: 3, NetNS: true, SeparateUsers: true})
+	old := c.LeaderT(t)
+	if status, err := os.ReadFile("/proc/" + strconv.Itoa(old.PID()) + "/status"); err != nil ||
+		!strings.Contains(string(status), "\nUid:\t"+strconv.Itoa(old.UID())+"\t") {
+		t.Errorf("member %d does not run as uid %d (%v):\n%s", old.ID, old.UID(), err, status)
+	}
+	checkNamespaced(t, c)
+	if err := c.Partition(old.ID); err != nil {
+		t.Fatal(err)
+	}
+	var rest []*Member
+	for _, m := range c.Members() {
+		if m.ID != old.ID {
+			rest = append(rest, m)
+		}
+	}
+	// The followers serve the old leader until syncLimit passes.
+	waitSteady(t, c, []*Member{old}, false)
+	waitSteady(t, c, rest, true)
+	if leader := c.LeaderT(t); leader.ID == old.ID {
+		t.Fatalf("member %d still leads cut off from the others", old.ID)
+	}
+	if err := c.UnblockPeers(); err != nil {
+		t.Fatal(err)
+	}
+	waitSteady(t, c, c.Members(), true)
+	if err := c.Partition(); err == nil {
+		t.Error("Partition with an empty side succeeded")
+	}
+}
