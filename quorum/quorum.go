@@ -402,12 +402,16 @@ func (e *evaluation) worstHeld() (count, margin int) {
 }
 
 // unknown counts the voters no member stands for, unless a leader's exact
-// count under a simple majority makes their state irrelevant to the margin.
+// count of a quorum under a simple majority makes their state irrelevant to
+// the margin.
 func (e *evaluation) unknown(members []Member) int {
 	if e.unruled > 0 {
 		return max(len(e.unseen), e.unruled)
 	}
-	if e.leader >= 0 && !e.rule.Hierarchical() {
+	// A count that says the quorum is gone settles nothing about voters
+	// the exporter does not see: a quorum may stand among them, under a
+	// new leader this one has not yet heard of.
+	if e.leader >= 0 && e.count > 0 && !e.rule.Hierarchical() {
 		if leader := members[e.leader]; leader.LeaderVoters > 0 && !leader.LeaderVotersAtMost {
 			return 0
 		}

@@ -191,6 +191,27 @@ func TestModelSituations(t *testing.T) {
 			}, margin: 0}},
 		},
 		{
+			// Found by make model: the stale leader's exact count says its
+			// quorum is gone, which says nothing of the voters out of sight.
+			name:     "a stale leader whose count says the quorum is gone, the new quorum out of sight",
+			ensemble: &zkmodel.Ensemble{LeaderServes: true, StaleLeader: true, LeaderPick: 1, Servers: servers(5, 0, "3.9.5")},
+			listing: func(e *zkmodel.Ensemble) []zkmodel.Listed {
+				return []zkmodel.Listed{{ID: 1, ServerID: true}, {ID: 4, ServerID: true}}
+			},
+			steps: []situationStep{{name: "1 cut off after an election, 4 stopped", do: func(e *zkmodel.Ensemble) {
+				e.Server(e.Leader().ID).Process = zkmodel.Stopped
+				e.Settle()
+				for _, s := range e.Servers {
+					s.Process = zkmodel.Running
+				}
+				e.Server(1).Side = 1
+				e.Server(4).Process = zkmodel.Stopped
+				if e.Settle(); e.Server(1).Mode() != "leader" || e.Leader().ID == 1 {
+					panic("the state is not the one this case is about:\n" + e.String())
+				}
+			}, margin: -2}},
+		},
+		{
 			name: "11: a configured hierarchy, conf refused, more voters in the view than configured",
 			// The leader (5) answers mntr but not conf: zk_quorum_size 5.
 			ensemble: &zkmodel.Ensemble{Hierarchical: true, LeaderServes: true, LeaderPick: 3,
