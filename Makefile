@@ -30,9 +30,12 @@ deps:
 	@./scripts/install-deps.sh
 
 # test runs every test: unit, parser, golden, and integration tests against
-# real ensembles, a real Prometheus and a real Alertmanager.
+# real ensembles, a real Prometheus and a real Alertmanager. The version
+# matrix runs on ZK_VERSIONS: Debian's ZooKeeper and the newest 3.9 here,
+# within CI's time; every line under test-versions or a plain go test.
+ZK_VERSIONS ?= 3.8.0-debian,3.9.5
 test: deps
-	$(GO) test $(GOTEST_FLAGS) ./...
+	ZK_VERSIONS=$(ZK_VERSIONS) $(GO) test $(GOTEST_FLAGS) ./...
 
 # test-versions runs the version matrix on every ZooKeeper release line
 # (fetched from Maven Central with mvn once per machine) and rewrites the

@@ -13,8 +13,8 @@ import (
 )
 
 // TestVersionMatrix runs one story on a real ensemble of every release in
-// $ZK_VERSIONS (default: Debian's 3.8.0 and the newest 3.9 from Maven
-// Central; "all" for every line, as make test-versions runs it): healthy,
+// $ZK_VERSIONS (default: every line, Debian's 3.8.0 and the newest of each
+// from Maven Central; make test sets Debian's and the newest 3.9): healthy,
 // the default whitelist, the AdminServer fallback, an observer, a follower
 // and the leader killed, reconfig -remove and -add, and a hierarchical
 // quorum. Each release's results go into a table (see versionMatrix).

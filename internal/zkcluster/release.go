@@ -14,15 +14,14 @@ const DebianRelease = "3.8.0-debian"
 // release matrix runs, comma-separated, e.g. "3.8.0-debian,3.9.5".
 const ReleasesEnv = "ZK_VERSIONS"
 
-// DefaultReleases are the releases a matrix runs without ReleasesEnv:
-// Debian's package and the newest 3.9 release Maven Central serves in full
-// (3.9.6's parent POM is missing there, so its dependencies cannot be
-// resolved).
-var DefaultReleases = []string{DebianRelease, "3.9.5"}
-
-// AllReleases are the newest release of every line that can be fetched,
-// for a full matrix (make test-versions).
+// AllReleases are Debian's package and the newest release of every line
+// that can be fetched (3.9.6 and 3.8.7 are listed on Maven Central without
+// their parent POM, so their dependencies cannot be resolved): what a
+// matrix runs without ReleasesEnv, and with "all".
 var AllReleases = []string{DebianRelease, "3.9.5", "3.8.6", "3.7.2", "3.6.4", "3.5.10", "3.4.14"}
+
+// DefaultReleases are the releases a matrix runs without ReleasesEnv.
+var DefaultReleases = AllReleases
 
 // Releases returns the releases named by ReleasesEnv ("all" for
 // AllReleases), else DefaultReleases. Every name is checked.
