@@ -114,7 +114,8 @@ func (c *campaign) check(ctx context.Context, step int, f Fault, at time.Time, p
 
 // judge compares both ensembles' views with the members' reading: the
 // margin's sign with the writes, the margin with the members' own worst
-// case (never above it), and the leaders' epochs.
+// case (never above it; in the partial view equal to it where no voter is
+// unknown), and the leaders' epochs.
 func (c *campaign) judge(views map[string]view, obs observation) []string {
 	commits, truth := obs.commits(), obs.margin(c.rule)
 	var problems []string
@@ -131,6 +132,12 @@ func (c *campaign) judge(views map[string]view, obs observation) []string {
 			// The worst case over what the exporter sees may be more
 			// careful than the members' own, never less.
 			problems = append(problems, fmt.Sprintf("%s: margin %d above the members' own worst case, %d", name, v.Margin, truth))
+		}
+		if name == ensemblePartial && c.rule.groups == nil && v.Margins && v.Unknown == 0 && v.Margin >= 0 && v.Margin < truth {
+			// The exporter does not probe the voter left out, but it says
+			// it need not guess: the leader's exact count settles a simple
+			// majority's margin.
+			problems = append(problems, fmt.Sprintf("%s: margin %d below the members' own %d, with no voter unknown", name, v.Margin, truth))
 		}
 		if same := v.sameEpochLeaders(); len(same) > 0 {
 			problems = append(problems, fmt.Sprintf("%s: leaders of one epoch: %v", name, v.Leaders))

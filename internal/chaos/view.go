@@ -25,6 +25,9 @@ type view struct {
 	Leaders map[string]int64
 	// Rounds and Shared are the exporter's probe round counters.
 	Rounds, Shared float64
+	// Unknown is voters_unknown: the voters whose state the margin had to
+	// guess.
+	Unknown int
 }
 
 func (v view) String() string {
@@ -81,6 +84,7 @@ func readView(families map[string]*dto.MetricFamily, ensemble string) view {
 	each("zookeeper_ensemble_quorum_margin", func(_ map[string]string, value float64) {
 		v.Margin, v.Margins = int(value), true
 	})
+	each("zookeeper_ensemble_voters_unknown", func(_ map[string]string, value float64) { v.Unknown = int(value) })
 	each("zookeeper_member_safe_to_stop", func(labels map[string]string, value float64) {
 		if value == 1 {
 			v.SafeToStop = append(v.SafeToStop, labels["member"])
