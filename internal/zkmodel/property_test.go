@@ -292,10 +292,7 @@ func fullySeen(c *zkmodel.Case, round *ensemble.Round) (bool, string) {
 	for _, m := range round.Members {
 		probed[serverAt(m.Address)] = true
 	}
-	if l := e.Leader(); l != nil && !e.LeaderServes && !(adminListed(c, l.ID) && l.Release >= "3.6") {
-		// A leader started with leaderServes=no answers "not serving" like
-		// a member without quorum: only its AdminServer's leader command
-		// tells them apart (and, under a simple majority, its followers).
+	if hiddenByLeaderServesNo(c) {
 		return false, "a leaderServes=no leader without its AdminServer"
 	}
 	for _, s := range e.Servers {
@@ -307,6 +304,15 @@ func fullySeen(c *zkmodel.Case, round *ensemble.Round) (bool, string) {
 		}
 	}
 	return true, ""
+}
+
+// hiddenByLeaderServesNo: a leader started with leaderServes=no answers
+// "not serving" like a member without quorum; only its AdminServer's leader
+// command (3.6+) tells them apart (and, under a simple majority, its
+// followers).
+func hiddenByLeaderServesNo(c *zkmodel.Case) bool {
+	l := c.Ensemble.Leader()
+	return l != nil && !c.Ensemble.LeaderServes && !(adminListed(c, l.ID) && l.Release >= "3.6")
 }
 
 func adminListed(c *zkmodel.Case, id int) bool {
@@ -350,7 +356,7 @@ func excused(c *zkmodel.Case, round *ensemble.Round, told map[int]bool) bool {
 			return true
 		}
 	}
-	if why := "a leaderServes=no leader without its AdminServer"; func() bool { _, w := fullySeen(c, round); return w == why }() {
+	if hiddenByLeaderServesNo(c) {
 		return true // documented: such a leader reads as not serving
 	}
 	q := round.Quorum()
